@@ -1,0 +1,74 @@
+/* util.c — messages and argument parsing shared by the subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("blur: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void cli_file_error(const char *path, blur_error err)
+{
+    int saved = errno;
+    const char *name = strcmp(path, "-") == 0 ? "(standard stream)" : path;
+    if ((err == BLUR_ERR_OPEN || err == BLUR_ERR_READ || err == BLUR_ERR_WRITE) && saved)
+        cli_error("%s: %s: %s", name, blur_strerror(err), strerror(saved));
+    else if (err == BLUR_ERR_EXTENSION)
+        cli_error("%s: %s; use .png, .jpg, .jpeg, .bmp, .tga or .hdr", name, blur_strerror(err));
+    else
+        cli_error("%s: %s", name, blur_strerror(err));
+}
+
+bool cli_parse_double(const char *option, const char *arg, double min, double max,
+                      double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isfinite(v) || v < min || v > max) {
+        if (min == 0.0 && max >= 1e300)
+            cli_error("%s: expected a non-negative number, got '%s'", option, arg);
+        else
+            cli_error("%s: expected a number from %g to %g, got '%s'", option, min, max, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_parse_long(const char *option, const char *arg, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end || errno || v < min || v > max) {
+        cli_error("%s: expected a whole number from %ld to %ld, got '%s'", option, min, max,
+                  arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool cli_check_output_name(const char *path)
+{
+    blur_format format;
+    blur_error err = blur_format_from_path(path, &format);
+    if (err) {
+        errno = 0;
+        cli_file_error(path, err);
+        return false;
+    }
+    return true;
+}
