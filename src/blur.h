@@ -178,6 +178,41 @@ blur_error blur_image_write_as(const char *path, blur_format format, const blur_
 void blur_remove_temporary_files(void);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Matrices: masks, data points, kernel matrices, as NumPy .npy or CSV files                 */
+/* ---------------------------------------------------------------------------------------- */
+
+/* A dense matrix of doubles in row-major order. A 1D array of n values is 1 × n; an array of
+ * more dimensions is shape[0] × (the product of the others). */
+typedef struct blur_matrix {
+    size_t rows, cols;
+    double *data;
+} blur_matrix;
+
+/* Largest matrix the readers accept, in cells (8 GB of doubles). */
+#define BLUR_MATRIX_MAX_CELLS ((size_t)1 << 30)
+
+/* Reads a matrix: NumPy .npy when the file starts with the .npy magic (float64, float32, and
+ * signed/unsigned 8..64-bit integers, little- or big-endian, C or Fortran order), otherwise
+ * CSV (numbers separated by commas and/or blanks, one row per line; blank lines and lines
+ * starting with '#' are skipped). Every value must be finite. On success *m owns new data
+ * (blur_matrix_free). *where (may be NULL) receives the 1-based line (CSV) or row (.npy) of a
+ * parse error, else 0. Errors: BLUR_ERR_OPEN/READ (errno), EMPTY, PARSE (ragged rows, not a
+ * number, NaN or infinity, a malformed .npy header), UNSUPPORTED (a .npy dtype we do not read),
+ * TOO_LARGE, NOMEM. */
+blur_error blur_matrix_read(const char *path, blur_matrix *m, size_t *where);
+
+/* The same, from bytes in memory. */
+blur_error blur_matrix_parse(const void *bytes, size_t size, blur_matrix *m, size_t *where);
+
+/* Writes a matrix as .npy (float64, C order, shape (rows, cols)) when the name ends in .npy,
+ * else as CSV with 17 significant digits (values read back exactly). Atomic, as
+ * blur_image_write. Errors: BLUR_ERR_OPEN, WRITE (errno), INVALID, NOMEM. */
+blur_error blur_matrix_write(const char *path, const blur_matrix *m);
+
+/* Frees a matrix's data and zeroes it; NULL does nothing. */
+void blur_matrix_free(blur_matrix *m);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Gaussian masks                                                                            */
 /* ---------------------------------------------------------------------------------------- */
 
