@@ -4,6 +4,7 @@
  * decodes anything, and its writers only ever write to our own checked stream. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #if defined(__GNUC__)
@@ -41,6 +42,24 @@
 #pragma GCC diagnostic ignored "-Wunused-function"
 #endif
 
+/* PNM stores 16-bit samples big-endian. stb_image 2.27 (Debian 12) returns them unswapped;
+ * later versions swap. Rather than guess from a version number stb does not expose, decode a
+ * one-pixel PGM once and see. */
+static bool pnm16_needs_swap;
+static void probe_pnm16(void)
+{
+    static const unsigned char pgm[] = "P5 1 1 65535 \x01\x02";
+    int w, h, c;
+    stbi_us *v = stbi_load_16_from_memory(pgm, (int)sizeof pgm - 1, &w, &h, &c, 0);
+    pnm16_needs_swap = v && v[0] == 0x0201;
+    stbi_image_free(v);
+}
+
+static bool is_pnm(const unsigned char *bytes, size_t size)
+{
+    return size >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6');
+}
+
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img)
 {
@@ -61,6 +80,13 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     } else if (stbi_is_16_bit_from_memory(bytes, len)) {
         depth = BLUR_U16;
         pixels = stbi_load_16_from_memory(bytes, len, &width, &height, &got_channels, 0);
+        static pthread_once_t once = PTHREAD_ONCE_INIT;
+        pthread_once(&once, probe_pnm16);
+        if (pixels && pnm16_needs_swap && is_pnm(bytes, size)) {
+            uint16_t *v = pixels;
+            for (size_t i = 0; i < (size_t)width * (size_t)height * (size_t)got_channels; i++)
+                v[i] = (uint16_t)(v[i] << 8 | v[i] >> 8);
+        }
     } else {
         pixels = stbi_load_from_memory(bytes, len, &width, &height, &got_channels, 0);
     }
