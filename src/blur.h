@@ -152,12 +152,30 @@ blur_error blur_format_from_name(const char *name, blur_format *format);
 /* The canonical file extension of a format, without the dot ("png", "jpg", ...). */
 const char *blur_format_extension(blur_format format);
 
+/* PNG row filters (the PNG specification's five, or libpng's adaptive choice among them). */
+typedef enum blur_png_filter {
+    BLUR_PNG_FILTER_DEFAULT = 0, /* the measured default: avg */
+    BLUR_PNG_FILTER_NONE,
+    BLUR_PNG_FILTER_SUB,
+    BLUR_PNG_FILTER_UP,
+    BLUR_PNG_FILTER_AVG,
+    BLUR_PNG_FILTER_PAETH,
+    BLUR_PNG_FILTER_ALL, /* adaptive, per row: smallest files, slowest */
+    BLUR_PNG_FILTER_COUNT_
+} blur_png_filter;
+
+/* Looks a filter up by name: "default", "none", "sub", "up", "avg", "paeth", "all".
+ * Errors: BLUR_ERR_UNKNOWN_NAME. */
+blur_error blur_png_filter_from_name(const char *name, blur_png_filter *filter);
+
 typedef struct blur_write_options {
     int quality;     /* JPEG quality 1..100 */
-    int compression; /* PNG zlib level 0..9; -1 = our measured default */
+    int compression; /* PNG zlib level 0..9; -1 = the measured default: level 1 with zlib's RLE
+                        strategy, no larger than OpenCV's default output and as fast */
+    blur_png_filter png_filter;
     const blur_image_meta *meta; /* PNG metadata to write; NULL = none */
 } blur_write_options;
-#define BLUR_WRITE_OPTIONS_INIT {90, -1, NULL}
+#define BLUR_WRITE_OPTIONS_INIT {90, -1, BLUR_PNG_FILTER_DEFAULT, NULL}
 
 /* Writes an image to `path` in the format its extension names (see blur_format_from_path).
  * PNG keeps the channel layout and 8/16-bit depth (float becomes 16-bit); JPEG, BMP and TGA

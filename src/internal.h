@@ -76,6 +76,27 @@ bool blur__is_png(const unsigned char *bytes, size_t size);
 blur_error blur__png_decode(blur__source *src, const blur_read_options *opt, blur_image *img,
                             blur_image_meta *meta);
 blur_error blur__png_encode(FILE *fp, const blur_image *img, const blur_write_options *opt);
+
+/* PNG a few rows at a time, for streaming. A reader opened on a source has read the header:
+ * its shape says the decoded layout (data NULL). Rows come in order; interlaced files can
+ * only be read whole (blur__png_decode). finish reads to IEND; free releases (NULL is fine). */
+typedef struct blur__png_reader blur__png_reader;
+blur_error blur__png_reader_open(blur__source *src, const blur_read_options *opt,
+                                 blur__png_reader **reader, blur_image_meta *meta);
+const blur_image *blur__png_reader_shape(const blur__png_reader *r);
+bool blur__png_reader_interlaced(const blur__png_reader *r);
+blur_error blur__png_reader_rows(blur__png_reader *r, void *first, size_t count, size_t stride);
+blur_error blur__png_reader_finish(blur__png_reader *r);
+void blur__png_reader_free(blur__png_reader *r);
+
+/* The writer takes rows of shape's depth (float becomes 16-bit) in order. */
+typedef struct blur__png_writer blur__png_writer;
+blur_error blur__png_writer_open(FILE *fp, const blur_image *shape,
+                                 const blur_write_options *opt, blur__png_writer **writer);
+blur_error blur__png_writer_rows(blur__png_writer *w, const void *first, size_t count,
+                                 size_t stride);
+blur_error blur__png_writer_finish(blur__png_writer *w);
+void blur__png_writer_free(blur__png_writer *w);
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img);
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
