@@ -342,6 +342,17 @@ void blur_plan_free(blur_plan *plan);
  * overlap), BLUR_ERR_NOMEM. */
 blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_image *dst);
 
+/* Blurs the image file `in` into the file `out` ("-" for standard input / output), formats as
+ * blur_image_read and blur_image_write, PNG metadata kept. PNG to PNG streams: rows flow from
+ * the decoder (on a second thread) through the filter into the encoder, so memory stays at
+ * a few dozen rows whatever the image size; other formats and interlaced PNGs are read whole.
+ * The output is atomic as in blur_image_write, also when the input turns out damaged after
+ * rows were written. *failed (may be NULL) is set to `in` or `out`: the file at fault.
+ * Errors: those of blur_image_read, blur_image_write and blur_plan_run. */
+blur_error blur_file(const blur_plan *plan, const char *in, const char *out,
+                     const blur_read_options *read, const blur_write_options *write,
+                     const char **failed);
+
 /* blur_plan_create + blur_plan_run + blur_plan_free, for one image. */
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt);
 

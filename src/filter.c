@@ -88,11 +88,16 @@ void blur_plan_free(blur_plan *plan)
 
 /* ---- the exact engine ---- */
 
+/* A band of output rows [y0, y1) of an image shaped like `shape`, whose input rows come from
+ * row_at (in memory: the image itself; streaming: a ring of decoded rows). */
 typedef struct band_job {
     const blur_plan *plan;
-    const blur_image *src;
-    blur_image *dst;
+    const blur_image *shape;
+    blur__row_fn *row_at;
+    void *rows;
     size_t y0, y1;
+    unsigned char *out; /* output row y0; row y at out + (y - y0) * out_stride */
+    size_t out_stride;
     blur_error err;
 } band_job;
 
@@ -104,7 +109,7 @@ static void fill(double *row, size_t count, double value)
 static void exact_band(band_job *job)
 {
     const blur_plan *plan = job->plan;
-    const blur_image *src = job->src;
+    const blur_image *src = job->shape;
     const axis_filter *fy = &plan->axis[0], *fx = &plan->axis[1];
     const size_t channels = (size_t)src->channels;
     const size_t row_len = src->width * channels;
@@ -133,8 +138,8 @@ static void exact_band(band_job *job)
             if (ring_row[slot] != j) {
                 long m = blur__border_index(plan->opt.border, j, height);
                 if (m < 0) fill(line, row_len, cval);
-                else blur__load_samples((const char *)src->data + (size_t)m * src->stride,
-                                        src->depth, row_len, line);
+                else blur__load_samples(job->row_at(job->rows, (size_t)m), src->depth, row_len,
+                                        line);
                 ring_row[slot] = j;
             }
             double w = fy->w[k];
@@ -151,8 +156,7 @@ static void exact_band(band_job *job)
             for (size_t k = 0; k < fx->taps; k++) sum += fx->w[k] * ext[i + k * channels];
             out[i] = sum;
         }
-        blur__store_samples(out, row_len, job->dst->depth,
-                            (char *)job->dst->data + y * job->dst->stride);
+        blur__store_samples(out, row_len, src->depth, job->out + (y - job->y0) * job->out_stride);
     }
 done:
     free(ring);
@@ -179,6 +183,12 @@ static unsigned thread_count(unsigned wanted, size_t height)
     return wanted ? wanted : 1;
 }
 
+static const void *image_row(void *image, size_t y)
+{
+    const blur_image *img = image;
+    return (const char *)img->data + y * img->stride;
+}
+
 static bool images_overlap(const blur_image *a, const blur_image *b)
 {
     const char *a0 = a->data, *a1 = a0 + a->stride * a->height;
@@ -201,8 +211,9 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     band_job jobs[256];
     pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++) {
-        jobs[t] = (band_job){plan, src, dst, src->height * t / threads,
-                             src->height * (t + 1) / threads, BLUR_OK};
+        size_t y0 = src->height * t / threads, y1 = src->height * (t + 1) / threads;
+        jobs[t] = (band_job){plan, src, image_row, (void *)src, y0, y1,
+                             (unsigned char *)dst->data + y0 * dst->stride, dst->stride, BLUR_OK};
     }
     unsigned started = 1;
     for (unsigned t = 1; t < threads; t++, started++)
@@ -214,6 +225,30 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;
     return BLUR_OK;
+}
+
+blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
+                               blur__row_fn *row_at, void *rows, size_t y0, size_t y1, void *out,
+                               size_t out_stride)
+{
+    band_job job = {plan, shape, row_at, rows, y0, y1, out, out_stride, BLUR_OK};
+    exact_band(&job);
+    return job.err;
+}
+
+long blur__plan_rows_above(const blur_plan *plan) { return plan->axis[0].before; }
+
+long blur__plan_rows_below(const blur_plan *plan)
+{
+    return (long)plan->axis[0].taps - 1 - plan->axis[0].before;
+}
+
+blur_border blur__plan_border(const blur_plan *plan) { return plan->opt.border; }
+
+bool blur__plan_streams(const blur_plan *plan)
+{
+    (void)plan;
+    return true;
 }
 
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt)

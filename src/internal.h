@@ -34,6 +34,23 @@ long blur__border_index(blur_border border, long i, long n);
  * exp(-x²/2σ²) at x = k - r, normalized to sum 1. */
 void blur__gaussian_sampled_1d(double sigma, long radius, double *w);
 
+/* ---- filter.c: what the streaming driver needs of a plan ---- */
+
+/* Returns input row m (0 <= m < height) of the image being filtered. */
+typedef const void *blur__row_fn(void *rows, size_t m);
+
+/* Filters output rows [y0, y1) of an image shaped like `shape` (data unused), reading input
+ * rows through row_at, into out (row y0 first, out_stride bytes apart). One thread. */
+blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
+                               blur__row_fn *row_at, void *rows, size_t y0, size_t y1, void *out,
+                               size_t out_stride);
+/* How many input rows above and below an output row its value depends on. */
+long blur__plan_rows_above(const blur_plan *plan);
+long blur__plan_rows_below(const blur_plan *plan);
+blur_border blur__plan_border(const blur_plan *plan);
+/* Whether the plan can filter rows as they arrive (false: the whole image is needed). */
+bool blur__plan_streams(const blur_plan *plan);
+
 /* ---- pixel.c ---- */
 
 /* Full-scale value of a depth: 255, 65535 or 1. */
@@ -101,6 +118,13 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img);
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
                             const blur_write_options *opt);
+
+/* ---- io.c ---- */
+
+/* Decodes what remains of a source whose prefix was sniffed and is not PNG (stb formats). */
+blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img);
+/* Reads all rows of a PNG reader into img (shaped as the reader says), then to IEND. */
+blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img);
 
 /* Converts an image to another depth into a new image (blur_image_free). */
 blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_image *dst);

@@ -109,6 +109,11 @@ static blur_error decode_source(blur__source *src, const blur_read_options *opt,
 {
     if (blur__is_png(src->prefix, src->prefix_size))
         return blur__png_decode(src, opt, img, meta);
+    return blur__decode_rest(src, opt, img);
+}
+
+blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img)
+{
     if (!src->fp) return blur__stb_decode(src->mem, src->mem_size, opt, img);
     unsigned char *bytes;
     size_t size;

@@ -200,10 +200,15 @@ blur_error blur__png_decode(blur__source *src, const blur_read_options *opt, blu
     if (err) return err;
     const blur_image *shape = blur__png_reader_shape(r);
     err = blur_image_alloc(img, shape->width, shape->height, shape->channels, shape->depth);
-    if (!err) err = reader_image(r, img);
-    if (!err) err = blur__png_reader_finish(r);
+    if (!err) err = blur__png_read_whole(r, img);
     blur__png_reader_free(r);
     return err;
+}
+
+blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img)
+{
+    blur_error err = reader_image(r, img);
+    return err ? err : blur__png_reader_finish(r);
 }
 
 static void write_bytes(png_structp png, png_bytep data, size_t length)

@@ -186,33 +186,10 @@ int cmd_blur(int argc, char **argv)
         plan_error(&args, err);
         return EXIT_USAGE;
     }
-    int status = EXIT_FAIL;
-    blur_image src = {0}, dst = {0};
-    blur_image_meta meta = {0};
+    const char *failed;
     errno = 0;
-    err = blur_image_read(args.in, &args.read, &src, &meta);
-    if (err) {
-        cli_file_error(args.in, err);
-        goto done;
-    }
-    err = blur_image_alloc(&dst, src.width, src.height, src.channels, src.depth);
-    if (!err) err = blur_plan_run(plan, &src, &dst);
-    if (err) {
-        cli_file_error(args.in, err);
-        goto done;
-    }
-    args.write.meta = &meta;
-    errno = 0;
-    err = blur_image_write(args.out, &dst, &args.write);
-    if (err) {
-        cli_file_error(args.out, err);
-        goto done;
-    }
-    status = EXIT_OK;
-done:
-    blur_image_free(&src);
-    blur_image_free(&dst);
-    blur_image_meta_free(&meta);
+    err = blur_file(plan, args.in, args.out, &args.read, &args.write, &failed);
+    if (err) cli_file_error(failed, err);
     blur_plan_free(plan);
-    return status;
+    return err ? EXIT_FAIL : EXIT_OK;
 }
