@@ -41,7 +41,7 @@ TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libblur.a
 BIN      := $(BUILD)/blur
 
-.PHONY: all deps deps-test demo test bench install uninstall clean
+.PHONY: all deps deps-test demo test bench bench-e2e install uninstall clean
 all: $(BIN) blur
 
 # `blur` at the top is a link to the current build, for README's examples.
@@ -105,6 +105,14 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)/.deps-test
 
 test: $(BIN) $(TEST_BIN)
 	@BUILD=$(BUILD) sh tests/run_tests.sh
+
+# --- benchmarks (not tests: timings are reported, never asserted) ---
+$(BUILD)/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Isrc $< $(LIB) $(ALL_LDFLAGS) $(LDLIBS_ALL) -o $@
+
+bench-e2e: $(BIN) $(BUILD)/bench/tile
+	@BUILD=$(BUILD) sh tests/bench/bench_e2e.sh
 
 # --- the demo: blur the sample photo ---
 demo: $(BIN) blur

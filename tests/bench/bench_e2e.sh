@@ -1,0 +1,57 @@
+#!/bin/sh
+# bench_e2e.sh — PNG in, PNG out, end to end: blur against `vips gaussblur` and an OpenCV
+# script (imread, GaussianBlur, imwrite), on the same 24-megapixel PNG in the same run. Wall
+# time (median of RUNS), peak memory (max RSS) and output size. Peers that are not installed
+# are skipped (Debian: libvips-tools, python3-opencv).
+BUILD=${BUILD:-build}
+RUNS=${RUNS:-3}
+SIGMA=${SIGMA:-3}
+dir=$(mktemp -d /tmp/blur-bench-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+big="$dir/big.png"
+"$BUILD/bench/tile" assets/coffee.png "$big" 6000 4000 || exit 1
+echo "input: 6000x4000 RGB 8-bit PNG, $(($(stat -c %s "$big") / 1000000)) MB; sigma $SIGMA; median of $RUNS runs; $(nproc) cores"
+
+# measure NAME CMD...: median wall seconds, max RSS in MB, output size in MB of $dir/out.png
+measure() {
+    name=$1
+    shift
+    times=""
+    rss=0
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        rm -f "$dir/out.png"
+        /usr/bin/time -f "%e %M" -o "$dir/time" "$@" >/dev/null 2>"$dir/err" || { echo "$name: failed: $(head -c 300 "$dir/err")"; return; }
+        set -- "$@"
+        read -r t m <"$dir/time"
+        times="$times $t"
+        [ "$m" -gt "$rss" ] && rss=$m
+        i=$((i + 1))
+    done
+    median=$(echo $times | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    size=$(stat -c %s "$dir/out.png")
+    printf '%-22s %6.2f s  %6d MB peak  %6.1f MB out\n' "$name" "$median" $((rss / 1024)) "$(echo "$size" | awk '{print $1/1e6}')"
+    eval "time_$(echo "$name" | tr -c 'a-z0-9\n' '_')=$median"
+}
+
+measure blur "$BUILD/blur" "$big" "$dir/out.png" --sigma "$SIGMA"
+if command -v vips >/dev/null 2>&1; then
+    measure vips vips gaussblur "$big" "$dir/out.png" "$SIGMA"
+else
+    echo "vips: skipped (apt-get install libvips-tools)"
+fi
+if /usr/bin/python3 -c 'import cv2' 2>/dev/null; then
+    k=$(awk -v s="$SIGMA" 'BEGIN {print 2 * int(4 * s + 0.5) + 1}')
+    cat >"$dir/cv.py" <<PY
+import sys, cv2
+img = cv2.imread(sys.argv[1], cv2.IMREAD_UNCHANGED)
+out = cv2.GaussianBlur(img, ($k, $k), $SIGMA, borderType=cv2.BORDER_REFLECT)
+cv2.imwrite(sys.argv[2], out)
+PY
+    measure opencv_script /usr/bin/python3 "$dir/cv.py" "$big" "$dir/out.png"
+else
+    echo "opencv script: skipped (apt-get install python3-opencv)"
+fi
+if [ -n "${time_vips:-}" ]; then
+    awk -v a="$time_blur" -v b="$time_vips" 'BEGIN {printf "blur / vips wall time: %.2f (target <= 0.70)\n", a / b}'
+fi

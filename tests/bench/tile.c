@@ -1,0 +1,40 @@
+/* tile.c — makes a large test image by tiling a photo with mirrored copies (no seams, so the
+ * PNG compresses like a real photo): tile IN OUT WIDTH HEIGHT. For the end-to-end benchmark. */
+#include "blur.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: tile IN OUT WIDTH HEIGHT\n");
+        return 2;
+    }
+    blur_image src, dst;
+    size_t width = strtoul(argv[3], NULL, 10), height = strtoul(argv[4], NULL, 10);
+    blur_error err = blur_image_read(argv[1], NULL, &src, NULL);
+    if (!err) err = blur_image_alloc(&dst, width, height, src.channels, src.depth);
+    if (err) {
+        fprintf(stderr, "tile: %s: %s\n", argv[1], blur_strerror(err));
+        return 1;
+    }
+    size_t pixel = (size_t)src.channels * blur_depth_size(src.depth);
+    for (size_t y = 0; y < height; y++) {
+        size_t ty = y / src.height, sy = y % src.height;
+        if (ty % 2) sy = src.height - 1 - sy;
+        for (size_t x = 0; x < width; x++) {
+            size_t tx = x / src.width, sx = x % src.width;
+            if (tx % 2) sx = src.width - 1 - sx;
+            memcpy((char *)dst.data + y * dst.stride + x * pixel,
+                   (char *)src.data + sy * src.stride + sx * pixel, pixel);
+        }
+    }
+    blur_write_options opt = BLUR_WRITE_OPTIONS_INIT;
+    err = blur_image_write(argv[2], &dst, &opt);
+    if (err) fprintf(stderr, "tile: %s: %s\n", argv[2], blur_strerror(err));
+    blur_image_free(&src);
+    blur_image_free(&dst);
+    return err ? 1 : 0;
+}
