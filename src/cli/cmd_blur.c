@@ -28,7 +28,8 @@ static void usage(FILE *to)
           "      --method M       mask method (see 'blur kernel --help'; default sampled)\n"
           "  -j, --threads N      threads for the filter (default: one per core)\n"
           "  -q, --quality Q      JPEG quality 1..100 (default 90)\n"
-          "      --compression L  PNG compression level 0..9\n"
+          "      --compression L  PNG zlib level 0..9 (default 2)\n"
+          "      --png-filter F   PNG row filter: up (default), none, sub, avg, paeth, all\n"
           "      --max-pixels N   refuse larger images (default 100000000)\n"
           "  -h, --help           this help\n"
           "      --version        the version\n"
@@ -47,6 +48,7 @@ enum {
     OPT_METHOD,
     OPT_COMPRESSION,
     OPT_MAX_PIXELS,
+    OPT_PNG_FILTER,
     OPT_VERSION,
 };
 
@@ -63,6 +65,7 @@ static const struct option long_options[] = {
     {"quality", required_argument, NULL, 'q'},
     {"compression", required_argument, NULL, OPT_COMPRESSION},
     {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
+    {"png-filter", required_argument, NULL, OPT_PNG_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -134,6 +137,13 @@ static int parse(int argc, char **argv, blur_args *args)
         case OPT_COMPRESSION:
             if (!cli_parse_long("--compression", optarg, 0, 9, &number)) return EXIT_USAGE;
             args->write.compression = (int)number;
+            break;
+        case OPT_PNG_FILTER:
+            if (blur_png_filter_from_name(optarg, &args->write.png_filter) != BLUR_OK) {
+                cli_error("--png-filter: expected up, none, sub, avg, paeth or all, got '%s'",
+                          optarg);
+                return EXIT_USAGE;
+            }
             break;
         case OPT_MAX_PIXELS:
             if (!cli_parse_double("--max-pixels", optarg, 1.0, 1e18, &value)) return EXIT_USAGE;
