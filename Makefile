@@ -4,6 +4,13 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
+BINDIR  ?= $(PREFIX)/bin
+LIBDIR  ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+VERSION := $(shell sed -n 's/^\#define BLUR_VERSION_STRING "\(.*\)"/\1/p' src/blur.h)
+SOVERSION := 0
 CFLAGS  ?= -O2 -g
 # Strict warnings, always on (CFLAGS stays the user's to override).
 WARN    := -std=c17 -D_DEFAULT_SOURCE -Wall -Wextra -Wpedantic -Wshadow -Wconversion \
@@ -39,10 +46,11 @@ LIB_OBJ  := $(LIB_SRC:src/%.c=$(BUILD)/lib/%.o)
 CLI_OBJ  := $(CLI_SRC:src/cli/%.c=$(BUILD)/cli/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 LIB      := $(BUILD)/libblur.a
+SHLIB    := $(BUILD)/libblur.so.$(VERSION)
 BIN      := $(BUILD)/blur
 
 .PHONY: all deps deps-test demo test bench bench-e2e install uninstall clean
-all: $(BIN) blur
+all: $(BIN) blur $(SHLIB) $(BUILD)/blur.pc
 
 # `blur` at the top is a link to the current build, for README's examples.
 blur: $(BIN)
@@ -95,6 +103,22 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@
 	$(AR) rcs $@ $^
 
+# Only the public blur_* names are exported; blur__* helpers stay inside the library.
+$(BUILD)/libblur.map:
+	@mkdir -p $(@D)
+	printf '{ global: blur_[a-z]*; local: *; };\n' >$@
+
+$(SHLIB): $(LIB_OBJ) $(BUILD)/libblur.map
+	$(CC) -shared -Wl,-soname,libblur.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/libblur.map \
+	  $(ALL_LDFLAGS) $(LIB_OBJ) $(LDLIBS_ALL) -o $@
+
+$(BUILD)/blur.pc: Makefile src/blur.h
+	@mkdir -p $(@D)
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: blur' 'Description: Gaussian smoothing of images, Gaussian masks and kernel matrices' \
+	  'Version: $(VERSION)' 'Requires.private: libpng zlib' \
+	  'Libs: -L$${libdir} -lblur' 'Libs.private: -lm -pthread' 'Cflags: -I$${includedir}' >$@
+
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS_ALL) -o $@
 
@@ -124,5 +148,26 @@ demo: $(BIN) blur
 fixtures:
 	$(PYTHON) tests/fixtures/make_fixtures.py
 
+# --- install: the program, both libraries, the header, pkg-config file, man page, completion ---
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/blur
+	install -m 644 $(LIB) $(DESTDIR)$(LIBDIR)/libblur.a
+	install -m 755 $(SHLIB) $(DESTDIR)$(LIBDIR)/libblur.so.$(VERSION)
+	ln -sf libblur.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libblur.so.$(SOVERSION)
+	ln -sf libblur.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libblur.so
+	install -m 644 src/blur.h $(DESTDIR)$(INCLUDEDIR)/blur.h
+	install -m 644 $(BUILD)/blur.pc $(DESTDIR)$(LIBDIR)/pkgconfig/blur.pc
+	install -m 644 src/cli/blur.1 $(DESTDIR)$(MANDIR)/man1/blur.1
+	install -m 644 src/cli/blur.bash-completion $(DESTDIR)$(BASHCOMPDIR)/blur
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/blur $(DESTDIR)$(LIBDIR)/libblur.a \
+	  $(DESTDIR)$(LIBDIR)/libblur.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libblur.so.$(SOVERSION) \
+	  $(DESTDIR)$(LIBDIR)/libblur.so $(DESTDIR)$(INCLUDEDIR)/blur.h \
+	  $(DESTDIR)$(LIBDIR)/pkgconfig/blur.pc $(DESTDIR)$(MANDIR)/man1/blur.1 \
+	  $(DESTDIR)$(BASHCOMPDIR)/blur
+
 clean:
-	rm -rf build build-san out blur
+	rm -rf build build-san build-clang out blur
