@@ -128,7 +128,7 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)/.deps-test
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Isrc $< $(LIB) $(ALL_LDFLAGS) $(TEST_LDLIBS) $(LDLIBS_ALL) -o $@
 
 test: $(BIN) $(TEST_BIN)
-	@BUILD=$(BUILD) sh tests/run_tests.sh
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run_tests.sh
 
 # --- benchmarks (not tests: timings are reported, never asserted) ---
 $(BUILD)/bench/%: tests/bench/%.c $(LIB)
