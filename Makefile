@@ -50,7 +50,7 @@ SHLIB    := $(BUILD)/libblur.so.$(VERSION)
 BIN      := $(BUILD)/blur
 
 .PHONY: all deps deps-test demo test bench bench-e2e install uninstall clean
-all: $(BIN) blur $(SHLIB) $(BUILD)/blur.pc
+all: $(BIN) blur $(SHLIB)
 
 # `blur` at the top is a link to the current build, for README's examples.
 blur: $(BIN)
@@ -112,13 +112,6 @@ $(SHLIB): $(LIB_OBJ) $(BUILD)/libblur.map
 	$(CC) -shared -Wl,-soname,libblur.so.$(SOVERSION) -Wl,--version-script=$(BUILD)/libblur.map \
 	  $(ALL_LDFLAGS) $(LIB_OBJ) $(LDLIBS_ALL) -o $@
 
-$(BUILD)/blur.pc: Makefile src/blur.h
-	@mkdir -p $(@D)
-	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
-	  'Name: blur' 'Description: Gaussian smoothing of images, Gaussian masks and kernel matrices' \
-	  'Version: $(VERSION)' 'Requires.private: libpng zlib' \
-	  'Libs: -L$${libdir} -lblur' 'Libs.private: -lm -pthread' 'Cflags: -I$${includedir}' >$@
-
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS_ALL) -o $@
 
@@ -158,7 +151,11 @@ install: all
 	ln -sf libblur.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libblur.so.$(SOVERSION)
 	ln -sf libblur.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libblur.so
 	install -m 644 src/blur.h $(DESTDIR)$(INCLUDEDIR)/blur.h
-	install -m 644 $(BUILD)/blur.pc $(DESTDIR)$(LIBDIR)/pkgconfig/blur.pc
+	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
+	  'Name: blur' 'Description: Gaussian smoothing of images, Gaussian masks and kernel matrices' \
+	  'Version: $(VERSION)' 'Requires.private: libpng zlib' \
+	  'Libs: -L$${libdir} -lblur' 'Libs.private: -lm -pthread' 'Cflags: -I$${includedir}' \
+	  >$(DESTDIR)$(LIBDIR)/pkgconfig/blur.pc
 	install -m 644 src/cli/blur.1 $(DESTDIR)$(MANDIR)/man1/blur.1
 	install -m 644 src/cli/blur.bash-completion $(DESTDIR)$(BASHCOMPDIR)/blur
 

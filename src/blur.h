@@ -174,8 +174,9 @@ typedef struct blur_write_options {
                         filter, smaller files than OpenCV's default in about its time */
     blur_png_filter png_filter;
     const blur_image_meta *meta; /* PNG metadata to write; NULL = none */
+    unsigned threads; /* PNG compression threads; 0 = one per core. Output is the same. */
 } blur_write_options;
-#define BLUR_WRITE_OPTIONS_INIT {90, -1, BLUR_PNG_FILTER_DEFAULT, NULL}
+#define BLUR_WRITE_OPTIONS_INIT {90, -1, BLUR_PNG_FILTER_DEFAULT, NULL, 0}
 
 /* Writes an image to `path` in the format its extension names (see blur_format_from_path).
  * PNG keeps the channel layout and 8/16-bit depth (float becomes 16-bit); JPEG, BMP and TGA

@@ -172,13 +172,18 @@ static void *band_thread(void *arg)
     return NULL;
 }
 
-static unsigned thread_count(unsigned wanted, size_t height)
+unsigned blur__worker_threads(unsigned wanted)
 {
     if (wanted == 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         wanted = cores > 0 ? (unsigned)cores : 1;
     }
-    if (wanted > 256) wanted = 256;
+    return wanted > 256 ? 256 : wanted;
+}
+
+static unsigned thread_count(unsigned wanted, size_t height)
+{
+    wanted = blur__worker_threads(wanted);
     if (wanted > height) wanted = (unsigned)height;
     return wanted ? wanted : 1;
 }

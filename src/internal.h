@@ -19,6 +19,10 @@ static inline bool blur__mul3(size_t a, size_t b, size_t c, size_t *out)
     return blur__mul(a, b, &ab) && blur__mul(ab, c, out);
 }
 
+/* The number of threads to use for a request of `wanted` (0 = one per online core), at most
+ * 256. */
+unsigned blur__worker_threads(unsigned wanted);
+
 /* malloc(a*b) with the product checked; NULL on overflow or exhaustion. */
 void *blur__alloc_array(size_t count, size_t size);
 
@@ -77,6 +81,20 @@ FILE *blur__output_stream(blur__output *out);
 blur_error blur__output_commit(blur__output *out);
 /* Closes and removes the temporary file; frees out. NULL does nothing. */
 void blur__output_abort(blur__output *out);
+
+/* ---- deflate.c ---- */
+
+/* One zlib stream (header, data, Adler-32) compressed in 256 KiB blocks on `threads` worker
+ * threads (0: on the caller's), handed to the sink in order, on the caller's thread, in pieces
+ * whose concatenation is the stream. */
+typedef blur_error blur__zsink(void *ctx, const unsigned char *bytes, size_t len);
+typedef struct blur__zstream blur__zstream;
+blur_error blur__zstream_open(int level, unsigned threads, blur__zsink *sink, void *sink_ctx,
+                              blur__zstream **z);
+blur_error blur__zstream_write(blur__zstream *z, const void *bytes, size_t len);
+/* Compresses what is left, emits everything, and ends the stream. */
+blur_error blur__zstream_finish(blur__zstream *z);
+void blur__zstream_free(blur__zstream *z);
 
 /* ---- io_png.c, io_stb.c ---- */
 
