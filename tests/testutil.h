@@ -28,15 +28,22 @@ static inline uint64_t test_rand(uint64_t *state)
     return *state * 2685821657736338717ULL;
 }
 
-/* A temporary directory for a test's files, made once per process. */
+/* A temporary directory for a test's files, made once per process, removed at exit. */
+static char test_dir_[64];
+static inline void test_remove_tmpdir_(void)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_dir_);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", test_dir_);
+}
 static inline const char *test_tmpdir(void)
 {
-    static char dir[64];
-    if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/blur-test-XXXXXX");
-        if (!mkdtemp(dir)) abort();
+    if (!test_dir_[0]) {
+        snprintf(test_dir_, sizeof test_dir_, "/tmp/blur-test-XXXXXX");
+        if (!mkdtemp(test_dir_)) abort();
+        atexit(test_remove_tmpdir_);
     }
-    return dir;
+    return test_dir_;
 }
 
 #endif
