@@ -120,6 +120,9 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)/.deps-test
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Isrc $< $(LIB) $(ALL_LDFLAGS) $(TEST_LDLIBS) $(LDLIBS_ALL) -o $@
 
+# Allocation failures are injected by wrapping the allocator of everything linked statically.
+$(BUILD)/tests/test_alloc: LDFLAGS += -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc
+
 test: $(BIN) $(TEST_BIN)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) sh tests/run_tests.sh
 
