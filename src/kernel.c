@@ -144,21 +144,19 @@ static const struct kernel_method_row {
     blur_kernel_method info;
     kernel_generator *generate;
 } methods[] = {
-    {{"sampled", "exp(-x^2/2s^2) at cell centres, centre (n-1)/2; scipy's gaussian_filter mask",
-      0},
+    {{"sampled", "exp(-x^2/2s^2) at cell centres, centre (n-1)/2: scipy's mask", 0},
      gen_sampled},
-    {{"sampled-floor", "the double-loop answer: centre int(n/2), even sizes half a cell off", 0},
+    {{"sampled-floor", "the double-loop answer: centre int(n/2), even n half a cell off", 0},
      gen_sampled_floor},
-    {{"integrated", "each cell's mass, normal CDF (erf) differences; gkern(n, nsig=n/2s)", 0},
+    {{"integrated", "each cell's mass, CDF (erf) differences: gkern(n, nsig=n/2s)", 0},
      gen_integrated},
-    {{"legacy-sqrt", "the old accepted gkern: sqrt of the outer product, sqrt(2) too wide", 1},
+    {{"legacy-sqrt", "old gkern: sqrt of the outer product, too wide", 1},
      gen_legacy_sqrt},
-    {{"dirac", "gaussian_filter of a centred impulse (reflect, truncate 4): tails fold back", 0},
+    {{"dirac", "gaussian_filter of a centred impulse, reflect: tails fold back", 0},
      gen_dirac},
-    {{"window", "scipy.signal.windows.gaussian(n, std=s) outer product: peak 1", 0},
+    {{"window", "scipy.signal.windows.gaussian(n, std=s): sampled, peak 1", 0},
      gen_window},
-    {{"stretched", "generate_gaussian_mask: samples at linspace(0,n,n)-n/2, spacing n/(n-1)",
-      0},
+    {{"stretched", "generate_gaussian_mask: x = linspace(0,n,n)-n/2, step n/(n-1)", 0},
      gen_stretched},
 };
 enum { METHOD_COUNT = sizeof methods / sizeof methods[0] };
