@@ -48,12 +48,19 @@ static blur_error gen_sampled_floor(size_t n, double sigma, double *out)
     return BLUR_OK;
 }
 
-/* P(a < Z < b) for a standard normal Z. Differences of erfc on the side away from the
- * centre keep their relative precision far in the tails, where 1 - Φ would cancel. */
+/* P(a < Z < b) for a standard normal Z, a < b. A cell left of the centre is mirrored to the
+ * right. Beyond one σ, differences of erfc keep their relative precision far into the tail,
+ * where Φ(b) - Φ(a) would cancel to noise (and legacy-sqrt's square root would magnify it);
+ * within one σ, differences of erf keep it when the cells are tiny beside σ, where erfc is
+ * 1 - tiny and its differences would cancel to 0. */
 static double normal_mass(double a, double b)
 {
-    if (a >= 0.0) return 0.5 * (erfc(a * M_SQRT1_2) - erfc(b * M_SQRT1_2));
-    if (b <= 0.0) return 0.5 * (erfc(-b * M_SQRT1_2) - erfc(-a * M_SQRT1_2));
+    if (b <= 0.0) {
+        double t = a;
+        a = -b;
+        b = -t;
+    }
+    if (a >= 1.0) return 0.5 * (erfc(a * M_SQRT1_2) - erfc(b * M_SQRT1_2));
     return 0.5 * (erf(b * M_SQRT1_2) - erf(a * M_SQRT1_2));
 }
 

@@ -195,6 +195,31 @@ static void test_method_relations(void **state)
     }
 }
 
+/* Far from the 5-cell mask's scale, sigma tends to a flat mask (huge sigma) or one cell
+ * (tiny sigma, odd size); integrated must not cancel to a single cell at huge sigma, where
+ * every cell's mass is a difference of nearly equal erf values. */
+static void test_extreme_sigmas(void **state)
+{
+    (void)state;
+    for (size_t m = 0; m < blur_kernel_method_count(); m++) {
+        const char *method = blur_kernel_method_at(m)->name;
+        double w[5];
+        blur_kernel_spec spec = spec_of(method, 5, 5, 1e300, 1e300, BLUR_NORMALIZE_SUM);
+        if (strcmp(method, "dirac") == 0) spec.sigma_x = spec.sigma_y = 1e4;
+        assert_int_equal(blur_kernel_1d(&spec, 1, w, 5), BLUR_OK);
+        /* legacy-sqrt adds interval/2 = (2 nsig + 1)/(2n) sigmas each side, which stays
+         * 0.1 sigma at n = 5 however large sigma is: not quite flat */
+        double tol = strcmp(method, "legacy-sqrt") == 0 ? 1e-3 : 1e-12;
+        /* dirac folds a Gaussian cut at 4 sigma: the cut ends fall unevenly on the cells, as
+         * scipy gives too (0.2 + 1.07e-8 at the centre) */
+        if (strcmp(method, "dirac") == 0) tol = 2e-8;
+        for (size_t i = 0; i < 5; i++) assert_near(w[i], 0.2, tol);
+        spec.sigma_x = spec.sigma_y = 1e-3;
+        assert_int_equal(blur_kernel_1d(&spec, 1, w, 5), BLUR_OK);
+        for (size_t i = 0; i < 5; i++) assert_near(w[i], i == 2 ? 1.0 : 0.0, 1e-300);
+    }
+}
+
 /* A single cell is 1 by every method; the 1D masks are the 2D mask's factors. */
 static void test_single_cell_and_factors(void **state)
 {
@@ -412,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_integrated_273),
         cmocka_unit_test(test_normalize_peak),
         cmocka_unit_test(test_method_relations),
+        cmocka_unit_test(test_extreme_sigmas),
         cmocka_unit_test(test_single_cell_and_factors),
         cmocka_unit_test(test_shape_from_sigma),
         cmocka_unit_test(test_errors),

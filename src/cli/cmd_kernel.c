@@ -212,8 +212,12 @@ static bool parse_positive(const char *option, const char *arg, double *out)
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    if (end == arg || *end || errno || !isfinite(v) || v <= 0.0) {
+    if (end == arg || *end || !isfinite(v) || v <= 0.0) {
         cli_error("%s: expected a positive number, got '%s'", option, arg);
+        return false;
+    }
+    if (errno) { /* ERANGE: below the normal range of doubles */
+        cli_error("%s: '%s' is too small", option, arg);
         return false;
     }
     *out = v;
@@ -444,9 +448,9 @@ static int mask_error(const blur_kernel_spec *spec, blur_error err)
                   BLUR_MAX_RADIUS);
         return EXIT_USAGE;
     case BLUR_ERR_UNSUPPORTED:
-        cli_error("--method %s: every cell underflows to 0 (sigma far below one cell with an "
-                  "even size); use an odd size or --normalize none",
-                  spec->method);
+        cli_error("--method %s: every cell underflows to 0 at sigma %g and this size; use "
+                  "another size or --normalize none",
+                  spec->method, spec->sigma_x < spec->sigma_y ? spec->sigma_x : spec->sigma_y);
         return EXIT_USAGE;
     case BLUR_ERR_NOMEM: cli_error("out of memory"); return EXIT_FAIL;
     default: cli_error("invalid mask settings: %s", blur_strerror(err)); return EXIT_USAGE;
