@@ -143,6 +143,7 @@ demo: $(BIN) blur
 # --- fixtures: regenerate the scipy references (needs python3-scipy; CI uses the committed ones)
 fixtures:
 	$(PYTHON) tests/fixtures/make_fixtures.py
+	$(PYTHON) tests/fixtures/make_kernel_fixtures.py
 
 # --- install: the program, both libraries, the header, pkg-config file, man page, completion ---
 install: all

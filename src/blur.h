@@ -262,19 +262,53 @@ typedef struct blur_kernel_spec {
 } blur_kernel_spec;
 #define BLUR_KERNEL_SPEC_INIT {NULL, 0, 0, 1.0, 1.0, 4.0, BLUR_NORMALIZE_SUM}
 
-/* The mask shape a spec yields. Errors: BLUR_ERR_INVALID (sigma <= 0 or not finite, size over
- * BLUR_KERNEL_MAX_SIZE), BLUR_ERR_UNKNOWN_NAME. */
+/* The mask shape a spec yields. Errors: BLUR_ERR_INVALID (NULL arguments, sigma <= 0 or not
+ * finite, truncate <= 0 or not finite when a size is 0, size over BLUR_KERNEL_MAX_SIZE, an
+ * unknown normalize), BLUR_ERR_UNKNOWN_NAME (method). Thread-safe. */
 #define BLUR_KERNEL_MAX_SIZE 10001
 blur_error blur_kernel_shape(const blur_kernel_spec *spec, size_t *rows, size_t *cols);
 
 /* The 1D mask along one axis (axis 0: the column mask of `rows` cells, with sigma_y; axis 1:
  * the row mask of `cols` cells, with sigma_x), normalized on its own as spec says, into
- * out[n]; n must equal the shape on that axis. Errors as blur_kernel_shape, and
- * BLUR_ERR_INVALID when n does not match. */
+ * out[n]; n must equal the shape on that axis. Any n from 1 to BLUR_KERNEL_MAX_SIZE, odd or
+ * even. The methods (one row each in kernel.c's table; n cells, σ in pixels):
+ *   sampled        exp(-x²/2σ²) at x = i - (n-1)/2 (scipy.ndimage.gaussian_filter's mask)
+ *   sampled-floor  the same at x = i - floor(n/2): even n is shifted by half a cell
+ *   integrated     Φ((i+1-n/2)/σ) - Φ((i-n/2)/σ), each cell's normal mass; the
+ *                  gkern(kernlen, nsig) answer with nsig = n/(2σ)
+ *   legacy-sqrt    sqrt of the CDF differences over linspace(-nsig-d/2, nsig+d/2, n+1),
+ *                  d = (2nsig+1)/n, nsig = n/(2σ): the old accepted answer, too wide (flawed)
+ *   dirac          scipy.ndimage.gaussian_filter1d(impulse at n//2, σ, mode reflect,
+ *                  truncate 4.0): sampled when 4σ fits, tails folded back in when not
+ *   window         scipy.signal.windows.gaussian(n, std=σ): numerically the sampled mask
+ *   stretched      exp(-x²/2σ²) at x = linspace(0, n, n) - n/2 (generate_gaussian_mask)
+ * Errors as blur_kernel_shape, and BLUR_ERR_INVALID when n does not match or out is NULL;
+ * BLUR_ERR_TOO_LARGE (dirac only) when int(4σ + 0.5) exceeds BLUR_MAX_RADIUS;
+ * BLUR_ERR_UNSUPPORTED when normalizing by sum or peak but every cell underflowed to 0 (σ far
+ * below a cell with an even n; BLUR_NORMALIZE_NONE then gives the zeros). Thread-safe. */
 blur_error blur_kernel_1d(const blur_kernel_spec *spec, int axis, double *out, size_t n);
 
-/* The 2D mask, rows × cols in row-major order, into out[rows*cols]. Errors as blur_kernel_1d. */
+/* The 2D mask, rows × cols in row-major order, into out[rows*cols]: the outer product of the
+ * two 1D masks (normalizing each factor normalizes the product). The caller allocates out
+ * (check rows*cols for overflow; up to BLUR_KERNEL_MAX_SIZE² cells, 800 MB). Errors as
+ * blur_kernel_1d, and BLUR_ERR_NOMEM for the two 1D masks it allocates. Thread-safe. */
 blur_error blur_kernel_2d(const blur_kernel_spec *spec, double *out, size_t n);
+
+/* What a 2D mask amounts to, for comparing methods. */
+typedef struct blur_kernel_report {
+    double sum;              /* the sum of all cells */
+    double peak;             /* the largest cell */
+    double sigma_x, sigma_y; /* effective σ in pixels: the square root of the second moment
+                                about the mask's centroid, along rows (x) and columns (y); the
+                                mask's own normalization does not matter; NaN if all cells are 0 */
+    double max_diff_integrated; /* the largest |cell - the same cell of the "integrated" mask
+                                   with the same shape, σ and normalization| */
+} blur_kernel_report;
+
+/* Measures the mask a spec yields without building it in full (memory: the 1D masks of the
+ * method and of "integrated"; time: rows*cols for the difference). Errors as blur_kernel_2d.
+ * Thread-safe. */
+blur_error blur_kernel_measure(const blur_kernel_spec *spec, blur_kernel_report *report);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Filtering                                                                                 */

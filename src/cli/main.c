@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"blur", cmd_blur, "blur images (the default: blur IN OUT --sigma S)"},
+    {"kernel", cmd_kernel, "make, print and compare Gaussian masks (blur kernel --help)"},
 };
 
 /* An interrupted write leaves no temporary file behind: remove them, then die of the signal as
