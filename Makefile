@@ -109,6 +109,7 @@ demo: $(BIN) blur
 # --- fixtures: regenerate the scipy references (needs python3-scipy; CI uses the committed ones)
 fixtures:
 	$(PYTHON) tests/fixtures/make_fixtures.py
+	$(PYTHON) tests/fixtures/make_filter_fixtures.py
 
 clean:
 	rm -rf build build-san out blur

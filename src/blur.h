@@ -320,6 +320,11 @@ typedef enum blur_alpha {
  *     sigma_x, 0), order=(order_y, order_x, 0)): an axis with sigma 0 is untouched; order 1
  *     and 2 are the first and second derivative of the Gaussian along that axis (convolved,
  *     as scipy does, so order 1 is positive where values increase to the right/down).
+ * Constant mode, as scipy: the separable Gaussian pads each pass with cval, as gaussian_filter
+ * does (so where a derivative's mask does not sum to 1 the corners differ from a 2D
+ * convolution with the outer-product mask), while kernels and rotated masks pad the whole
+ * neighbourhood with cval, as ndimage.convolve does. Every engine keeps these semantics.
+ *
  * The rank test: a 2D mask (kernel or angle) is separable when it equals the outer product
  * of its pivot column and row to 1e-12 of its largest magnitude; then the separable engine
  * runs it (unless BLUR_ENGINE_2D).

@@ -114,7 +114,8 @@ void blur__pixels_from_working(double *row, size_t pixels, int channels, blur_de
         for (size_t p = 0; p < pixels; p++) {
             double a = row[p * ch + colours] / max;
             /* Where no opaque pixel reached, there is no colour to recover. */
-            for (size_t c = 0; c < colours; c++) row[p * ch + c] = a > 0.0 ? row[p * ch + c] / a : 0.0;
+            for (size_t c = 0; c < colours; c++)
+                row[p * ch + c] = a > 0.0 ? row[p * ch + c] / a : 0.0;
         }
     if (decodes(depth, flags))
         for (size_t p = 0; p < pixels; p++)

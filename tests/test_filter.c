@@ -262,7 +262,8 @@ static void ref_correlate(const double *in, size_t w, size_t h, size_t ch, const
                     long yy = blur__border_index(mode, (long)y + (long)r - br, (long)h);
                     for (size_t s = 0; s < kc; s++) {
                         long xx = blur__border_index(mode, (long)x + (long)s - bc, (long)w);
-                        double v = yy < 0 || xx < 0 ? cval : in[((size_t)yy * w + (size_t)xx) * ch + c];
+                        double v = yy < 0 || xx < 0 ? cval
+                                                    : in[((size_t)yy * w + (size_t)xx) * ch + c];
                         sum += k[r * kc + s] * v;
                     }
                 }
@@ -341,7 +342,9 @@ static void test_random_reference(void **state)
             int order[2];
             long rad[2];
             for (int a = 0; a < 2; a++) {
-                sig[a] = test_rand(&seed) % 5 == 0 ? 0.0 : 0.3 + (double)(test_rand(&seed) % 400) / 100.0;
+                sig[a] = test_rand(&seed) % 5 == 0
+                             ? 0.0
+                             : 0.3 + (double)(test_rand(&seed) % 400) / 100.0;
                 order[a] = sig[a] > 0.0 ? (int)(test_rand(&seed) % 3) : 0;
                 rad[a] = sig[a] > 0.0 ? (long)(4.0 * sig[a] + 0.5) : 0;
             }
