@@ -144,6 +144,7 @@ demo: $(BIN) blur
 fixtures:
 	$(PYTHON) tests/fixtures/make_fixtures.py
 	$(PYTHON) tests/fixtures/make_kernel_fixtures.py
+	$(PYTHON) tests/fixtures/make_filter_fixtures.py
 
 # --- install: the program, both libraries, the header, pkg-config file, man page, completion ---
 install: all

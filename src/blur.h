@@ -331,26 +331,96 @@ blur_error blur_border_from_name(const char *name, blur_border *border);
 /* scipy's name of a mode ("reflect", "mirror", "nearest", "constant", "wrap"). */
 const char *blur_border_name(blur_border border);
 
-/* Which engine runs the filter. */
+/* Which engine runs the filter. Every engine gives the same result within rounding; they
+ * differ in speed and in what masks they take. */
 typedef enum blur_engine {
-    BLUR_ENGINE_AUTO = 0,  /* the fastest path within 1 level of exact */
-    BLUR_ENGINE_EXACT,     /* the double-precision separable reference (scipy's result) */
-    BLUR_ENGINE_SEPARABLE, /* separable, fast when available */
-    BLUR_ENGINE_2D         /* full 2D convolution with the outer-product mask */
+    BLUR_ENGINE_AUTO = 0,  /* separable when the mask has rank 1 (the rank test below), else
+                              full 2D; the fastest path within 1 level of exact */
+    BLUR_ENGINE_EXACT,     /* the plain double-precision reference (scipy's result): separable
+                              when the mask has rank 1, else full 2D; never a fast path */
+    BLUR_ENGINE_SEPARABLE, /* separable; a mask of rank > 1 is BLUR_ERR_NOT_SEPARABLE */
+    BLUR_ENGINE_2D         /* full 2D convolution with the whole mask, even a separable one */
 } blur_engine;
 
+/* What to do with alpha (the last channel of gray+alpha and RGBA images). */
+typedef enum blur_alpha {
+    BLUR_ALPHA_PREMULTIPLY = 0, /* colour is multiplied by alpha before the blur and divided by
+                                   the blurred alpha after it, so transparent pixels lend no
+                                   colour to their neighbours (no dark fringes); a pixel whose
+                                   blurred alpha is 0 gets colour 0 */
+    BLUR_ALPHA_SEPARATE         /* every channel on its own, alpha too: what scipy, OpenCV and
+                                   vips do */
+} blur_alpha;
+
+/* What to blur with. The mask is one of, in this order of precedence:
+ *   - `kernel` (non-NULL): the caller's mask, any shape (odd or even sides), used as given
+ *     (not normalized). It is applied as scipy.ndimage.convolve(img, kernel[:, :, None],
+ *     origin=0) does, or as scipy.ndimage.correlate when `correlate` is non-zero. Along an
+ *     axis of n cells the mask's centre is cell n/2 (rounded down) for correlate; convolve
+ *     flips the mask first, so cell (n-1)/2 (rounded down) of the flipped mask lands on the
+ *     output pixel: out[i] = sum_j k[j] * in[i + n/2 - j] (integer division). sigma, order
+ *     and angle must be 0.
+ *   - `angle` non-zero: a rotated anisotropic Gaussian: sigma_x along the direction `angle`
+ *     degrees counter-clockwise (as seen on screen, y pointing down) from the +x axis,
+ *     sigma_y across it; both must be > 0 and both orders 0. Cell (r, c) of the mask, with
+ *     dx = c - rx, dy = r - ry, u = dx cos a - dy sin a, v = dx sin a + dy cos a, holds
+ *     exp(-u²/2sigma_x² - v²/2sigma_y²), normalized to sum 1. The radii are
+ *     rx = int(truncate * sqrt(sigma_x² cos² a + sigma_y² sin² a) + 0.5) and
+ *     ry = int(truncate * sqrt(sigma_x² sin² a + sigma_y² cos² a) + 0.5) (the marginal
+ *     sigmas, so angle 0 gives the separable mask's radii), or radius_x / radius_y when set.
+ *     blur_plan_mask returns the mask, for scipy.ndimage.convolve.
+ *   - otherwise the separable Gaussian of scipy.ndimage.gaussian_filter(img, (sigma_y,
+ *     sigma_x, 0), order=(order_y, order_x, 0)): an axis with sigma 0 is untouched; order 1
+ *     and 2 are the first and second derivative of the Gaussian along that axis (convolved,
+ *     as scipy does, so order 1 is positive where values increase to the right/down).
+ * Constant mode, as scipy: the separable Gaussian pads each pass with cval, as gaussian_filter
+ * does (so where a derivative's mask does not sum to 1 the corners differ from a 2D
+ * convolution with the outer-product mask), while kernels and rotated masks pad the whole
+ * neighbourhood with cval, as ndimage.convolve does. Every engine keeps these semantics.
+ *
+ * The rank test: a 2D mask (kernel or angle) is separable when it equals the outer product
+ * of its pivot column and row to 1e-12 of its largest magnitude; then the separable engine
+ * runs it (unless BLUR_ENGINE_2D).
+ *
+ * Signed results: derivatives (an order > 0) and masks that sum to 0 (to 1e-9 of the sum of
+ * their magnitudes, e.g. Sobel, Laplacian) give values of either sign. Float images keep them
+ * as they are. Integer images store mid + value * scale, rounded and clamped to the depth's
+ * range (never wrapping around as scipy's uint8 output does), where mid is 128 for 8-bit and
+ * 32768 for 16-bit and value is in sample units (0..255 or 0..65535 for the input's range).
+ * Signed results filter every channel on its own (alpha too) and cannot be combined with
+ * `linear`.
+ *
+ * Pixel transforms, around the filter: with `linear`, 8-bit and 16-bit samples of the colour
+ * channels (not alpha) are decoded from sRGB to linear light before the blur and encoded
+ * after it; the working precision is double throughout and results are rounded once, at the
+ * end, so no banding appears. Float images are taken as linear already (as HDR files are)
+ * and `linear` leaves them alone. Then alpha is premultiplied as `alpha` says. A filter that
+ * changes nothing (all sigmas 0) copies the image exactly, with no transform. */
 typedef struct blur_options {
     double sigma_x, sigma_y; /* pixels; 0 leaves that axis untouched */
     double truncate;         /* radius = int(truncate*sigma + 0.5), as scipy */
     long radius_x, radius_y; /* > 0 overrides truncate on that axis; 0 = from truncate */
-    const char *method;      /* mask method (blur_kernel_method_at); NULL = "sampled" */
+    const char *method;      /* mask method (blur_kernel_method_at); NULL = "sampled". Only
+                                "sampled" has derivatives and rotations (else UNSUPPORTED) */
     blur_border border;
-    double cval;             /* the constant for BLUR_BORDER_CONSTANT, in 0..1 of full scale */
+    double cval;             /* the value beyond the edge for BLUR_BORDER_CONSTANT, in sample
+                                units as scipy's cval: 0..255 for 8-bit, 0..65535 for 16-bit,
+                                0..1 for float; every channel, alpha too, gets it (then it is
+                                transformed, linear and premultiplied, like any pixel) */
     blur_engine engine;
     unsigned threads;        /* 0 = one per core; results never depend on it */
+    /* -- the engine's additions (issue 4); zero is the default of each -- */
+    int order_x, order_y;    /* Gaussian derivative order along rows / columns: 0, 1 or 2 */
+    double angle;            /* degrees; non-zero rotates the Gaussian (see above) */
+    const blur_matrix *kernel; /* the caller's mask, or NULL; the plan copies it */
+    int correlate;           /* non-zero: kernel as scipy.ndimage.correlate, not convolve */
+    blur_alpha alpha;
+    int linear;              /* non-zero: blur in linear light (sRGB decode/encode) */
+    double scale;            /* signed results in integer images: mid + value * scale */
 } blur_options;
 #define BLUR_OPTIONS_INIT {0.0, 0.0, 4.0, 0, 0, NULL, BLUR_BORDER_REFLECT, 0.0, \
-                           BLUR_ENGINE_AUTO, 0}
+                           BLUR_ENGINE_AUTO, 0, 0, 0, 0.0, NULL, 0, BLUR_ALPHA_PREMULTIPLY, 0, \
+                           1.0}
 
 /* The radius scipy uses for a sigma and truncate: int(truncate*sigma + 0.5). */
 long blur_radius_for_sigma(double sigma, double truncate);
@@ -363,8 +433,14 @@ typedef struct blur_plan blur_plan;
 #define BLUR_MAX_RADIUS 100000
 
 /* Prepares a blur. Errors: BLUR_ERR_INVALID (bad options: negative or non-finite sigma,
- * truncate <= 0, unknown border), BLUR_ERR_TOO_LARGE (radius over BLUR_MAX_RADIUS),
- * BLUR_ERR_UNKNOWN_NAME (method), BLUR_ERR_NOMEM. On failure *plan is NULL. */
+ * truncate <= 0, unknown border, engine or alpha, an order outside 0..2 or on an axis with
+ * sigma 0, angle without both sigmas or with an order, kernel with an order or angle, an
+ * empty kernel, linear with a signed result, non-finite cval, angle or scale),
+ * BLUR_ERR_NOT_SEPARABLE (BLUR_ENGINE_SEPARABLE with a mask of rank > 1),
+ * BLUR_ERR_TOO_LARGE (radius over BLUR_MAX_RADIUS, a kernel side over 2*BLUR_MAX_RADIUS+1),
+ * BLUR_ERR_UNKNOWN_NAME (method), BLUR_ERR_UNSUPPORTED (a derivative or rotation with a
+ * method other than "sampled"), BLUR_ERR_NOMEM. On failure *plan is NULL. The plan keeps no
+ * pointer into *opt: kernel and method may be freed once it is made. */
 blur_error blur_plan_create(const blur_options *opt, blur_plan **plan);
 
 /* Frees a plan; NULL does nothing. */
@@ -372,9 +448,13 @@ void blur_plan_free(blur_plan *plan);
 
 /* Blurs src into dst, which must have the same width, height, channels and depth and must not
  * overlap it. Each channel is filtered on its own, as
- * scipy.ndimage.gaussian_filter(img, (sigma_y, sigma_x, 0)) does, and integer results are
- * rounded to nearest once, at the end. Errors: BLUR_ERR_INVALID (images that differ or
- * overlap), BLUR_ERR_NOMEM. */
+ * scipy.ndimage.gaussian_filter(img, (sigma_y, sigma_x, 0)) does (with alpha premultiplied
+ * and linear light when the options say so), in double precision, and integer results are
+ * rounded to nearest once, at the end: every sample is within 1 of round(exact). Float
+ * results match scipy's float64 result to 1e-6 relative. The image is cut into bands of rows
+ * run on opt.threads threads; the result is identical for any thread count.
+ * Errors: BLUR_ERR_INVALID (images that differ or overlap), BLUR_ERR_TOO_LARGE, NOMEM.
+ * Thread-safe: one plan may run on several threads at once with distinct dst. */
 blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_image *dst);
 
 /* Blurs the image file `in` into the file `out` ("-" for standard input / output), formats as
@@ -387,6 +467,18 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
 blur_error blur_file(const blur_plan *plan, const char *in, const char *out,
                      const blur_read_options *read, const blur_write_options *write,
                      const char **failed);
+
+/* Whether the plan runs the full 2D engine (1) or the separable one (0). */
+int blur_plan_is_2d(const blur_plan *plan);
+
+/* Whether the plan's results are signed (derivatives, zero-sum masks; see blur_options). */
+int blur_plan_is_signed(const blur_plan *plan);
+
+/* The plan's whole mask as scipy.ndimage.convolve takes it (rows along y, cols along x; the
+ * outer product for a separable plan), into a new matrix *m (blur_matrix_free). The mask a
+ * plan made with correlate = 1 is returned flipped, so convolve with it gives the same
+ * result. Errors: BLUR_ERR_INVALID, OVERFLOW, NOMEM. */
+blur_error blur_plan_mask(const blur_plan *plan, blur_matrix *m);
 
 /* blur_plan_create + blur_plan_run + blur_plan_free, for one image. */
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt);

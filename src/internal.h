@@ -52,10 +52,25 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
 long blur__plan_rows_above(const blur_plan *plan);
 long blur__plan_rows_below(const blur_plan *plan);
 blur_border blur__plan_border(const blur_plan *plan);
-/* Whether the plan can filter rows as they arrive (false: the whole image is needed). */
-bool blur__plan_streams(const blur_plan *plan);
 
 /* ---- pixel.c ---- */
+
+/* The transforms between an image's samples and the filter's working values (doubles in the
+ * depth's own scale). BLUR__PX_LINEAR: sRGB decode (colour channels of integer images);
+ * BLUR__PX_PREMULTIPLY: colour times alpha/max (images with alpha); BLUR__PX_SIGNED: on the
+ * way back, integer samples store mid + value * scale. */
+enum { BLUR__PX_LINEAR = 1, BLUR__PX_PREMULTIPLY = 2, BLUR__PX_SIGNED = 4 };
+
+/* sRGB transfer functions on 0..1 (IEC 61966-2-1); values beyond 0..1 continue the curve. */
+double blur__srgb_to_linear(double v);
+double blur__linear_to_srgb(double v);
+
+/* In place, `pixels` pixels of `channels` interleaved samples: into working form (decode,
+ * premultiply) and back (unpremultiply, encode, signed mapping), as `flags` says. */
+void blur__pixels_to_working(double *row, size_t pixels, int channels, blur_depth depth,
+                             unsigned flags);
+void blur__pixels_from_working(double *row, size_t pixels, int channels, blur_depth depth,
+                               unsigned flags, double scale);
 
 /* Full-scale value of a depth: 255, 65535 or 1. */
 double blur__depth_max(blur_depth depth);
@@ -65,6 +80,81 @@ void blur__load_samples(const void *src, blur_depth depth, size_t count, double 
 
 /* Converts doubles back: rounded to nearest and clamped for integer depths; float as is. */
 void blur__store_samples(const double *src, size_t count, blur_depth depth, void *dst);
+
+/* ---- kernel.c: the masks the engine needs beyond the method table ---- */
+
+/* scipy's _gaussian_kernel1d(sigma, order, radius): w[k] = q(x) phi(x) at x = k - radius,
+ * phi the sampled Gaussian normalized to sum 1, q the derivative's polynomial (order 0..2). */
+void blur__gaussian_order_1d(double sigma, int order, long radius, double *w);
+
+/* The rotated Gaussian of blur_options (angle in degrees), (2ry+1) x (2rx+1), sum 1. */
+void blur__gaussian_rotated(double sigma_x, double sigma_y, double angle, long rx, long ry,
+                            double *w);
+
+/* ---- filter.c: what the engines share ---- */
+
+/* One image being filtered: the rows in working form and their way back. */
+typedef struct blur__pipeline {
+    const blur_image *src; /* the shape of input and output (data reached through row_at) */
+    const blur_image *dst;
+    blur__row_fn *row_at;  /* input row y is row_at(rows, y) */
+    void *rows;
+    unsigned char *out;    /* output row y at out + (y - out_y0) * out_stride */
+    size_t out_y0, out_stride;
+    blur_border border;
+    unsigned flags;     /* BLUR__PX_* */
+    double scale;
+    size_t channels;
+    double cval[4];     /* one pixel beyond the edge in constant mode, in working form */
+    double hcval[4];    /* the same, for the horizontal pass of the separable engine */
+} blur__pipeline;
+
+/* A ring of input rows in working form, each extended by pad_before/pad_after pixels by the
+ * border rule: row j lives in slot j mod slots and is loaded the first time it is asked for,
+ * so each input row is converted about once per band. */
+typedef struct blur__ring {
+    const blur__pipeline *pl;
+    size_t slots, len, pad_before, pad_after;
+    double *data, *tmp;
+    long *row;
+} blur__ring;
+
+blur_error blur__ring_init(blur__ring *ring, const blur__pipeline *pl, size_t slots,
+                           size_t pad_before, size_t pad_after);
+const double *blur__ring_get(blur__ring *ring, long j);
+void blur__ring_free(blur__ring *ring);
+
+/* Extends a working row of the image's width into ext (width + taps - 1 pixels): ext pixel p
+ * is row pixel p - before, mapped by the border rule, or the pixel cval on the constant. */
+void blur__extend_row(const blur__pipeline *pl, const double *row, long before, size_t taps,
+                      const double *cval, double *ext);
+
+/* Converts a working row back and stores it as row y of pl->dst. Clobbers row. */
+void blur__store_row(const blur__pipeline *pl, double *row, size_t y);
+
+/* ---- conv2d.c ---- */
+
+/* A 2D mask for correlation: out(y, x) = sum w[r*cols + c] in(y + r - before_r,
+ * x + c - before_c). */
+typedef struct blur__mask2d {
+    size_t rows, cols;
+    long before_r, before_c;
+    double *w;
+    /* A separable Gaussian run in 2D keeps gaussian_filter's constant mode, which pads each
+     * pass with cval: columns beyond the edge then add cval * wx[c] where the 2D sum adds
+     * cval * wx[c] * sum(wy); constant_fix = 1 - sum(wy) and wx (cols cells) make up the
+     * difference. constant_fix 0: the whole-neighbourhood semantics of ndimage.convolve. */
+    double constant_fix;
+    const double *wx;
+} blur__mask2d;
+
+/* The full 2D engine on output rows y0..y1 of pl->dst. Errors: BLUR_ERR_NOMEM. */
+blur_error blur__conv2d_band(const blur__pipeline *pl, const blur__mask2d *mask, size_t y0,
+                             size_t y1);
+
+/* Rank test: when mask is an outer product u v^T to 1e-12 of its largest magnitude, fills
+ * u[rows] and v[cols] and returns true. */
+bool blur__mask_factor(const blur__mask2d *mask, double *u, double *v);
 
 /* ---- output.c ---- */
 

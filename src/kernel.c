@@ -319,3 +319,36 @@ blur_error blur_kernel_measure(const blur_kernel_spec *spec, blur_kernel_report 
     free(ref_row);
     return err;
 }
+
+/* scipy.ndimage's _gaussian_kernel1d: the derivative of order n of the normalized sampled
+ * Gaussian is q(x) phi(x) with q(x) = 1, -x/s², (x²/s² - 1)/s² for n = 0, 1, 2. */
+void blur__gaussian_order_1d(double sigma, int order, long radius, double *w)
+{
+    const double s2 = sigma * sigma;
+    blur__gaussian_sampled_1d(sigma, radius, w);
+    for (long k = -radius; k <= radius; k++) {
+        double x = (double)k;
+        double q = order == 1 ? -x / s2 : order == 2 ? (x * x / s2 - 1.0) / s2 : 1.0;
+        w[k + radius] *= q;
+    }
+}
+
+void blur__gaussian_rotated(double sigma_x, double sigma_y, double angle, long rx, long ry,
+                            double *w)
+{
+    /* Counter-clockwise on screen, where y points down: the u axis is (cos a, -sin a). */
+    const double a = angle * (3.14159265358979323846 / 180.0);
+    const double ca = cos(a), sa = sin(a);
+    const size_t cols = 2 * (size_t)rx + 1, rows = 2 * (size_t)ry + 1;
+    double sum = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t c = 0; c < cols; c++) {
+            double dx = (double)c - (double)rx, dy = (double)r - (double)ry;
+            double u = dx * ca - dy * sa, v = dx * sa + dy * ca;
+            double e = exp(-0.5 * (u * u / (sigma_x * sigma_x) + v * v / (sigma_y * sigma_y)));
+            w[r * cols + c] = e;
+            sum += e;
+        }
+    }
+    for (size_t i = 0; i < rows * cols; i++) w[i] /= sum;
+}
