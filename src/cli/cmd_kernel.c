@@ -64,6 +64,30 @@ static const kernel_format *format_by_path(const char *path)
     return NULL;
 }
 
+enum { ANY_FORMAT, STDOUT_FORMATS, FILE_FORMATS };
+
+/* "table, csv or npy": the names of the formats that can go where `which` says, for
+ * messages, so that a new row needs no new message. */
+static const char *format_list(int which)
+{
+    static char list[256];
+    size_t len = 0, count = 0, seen = 0;
+    for (size_t i = 0; i < FORMAT_COUNT; i++)
+        count += which == ANY_FORMAT || (which == STDOUT_FORMATS ? formats[i].to_stdout
+                                                                 : formats[i].to_file);
+    list[0] = '\0';
+    for (size_t i = 0; i < FORMAT_COUNT && len < sizeof list; i++) {
+        if (which != ANY_FORMAT &&
+            !(which == STDOUT_FORMATS ? formats[i].to_stdout : formats[i].to_file))
+            continue;
+        seen++;
+        int n = snprintf(list + len, sizeof list - len, "%s%s",
+                         seen == 1 ? "" : seen == count ? " or " : ", ", formats[i].name);
+        if (n > 0) len += (size_t)n;
+    }
+    return list;
+}
+
 static const char *const normalize_names[] = {
     [BLUR_NORMALIZE_SUM] = "sum",
     [BLUR_NORMALIZE_PEAK] = "peak",
@@ -300,7 +324,7 @@ static int parse(int argc, char **argv, kernel_args *args)
         case 'f':
             args->format = format_by_name(optarg);
             if (!args->format) {
-                cli_error("--format: expected table, csv or npy, got '%s'", optarg);
+                cli_error("--format: expected %s, got '%s'", format_list(ANY_FORMAT), optarg);
                 return EXIT_USAGE;
             }
             break;
@@ -406,7 +430,8 @@ static int resolve(kernel_args *args)
             return EXIT_USAGE;
         }
         if (args->format && !args->format->to_stdout) {
-            cli_error("--report prints as table or csv, not %s", args->format->name);
+            cli_error("--report prints as %s, not %s", format_list(STDOUT_FORMATS),
+                      args->format->name);
             return EXIT_USAGE;
         }
         return -1;
@@ -421,8 +446,8 @@ static int resolve(kernel_args *args)
         return EXIT_USAGE;
     }
     if (!to_stdout && !f->to_file) {
-        cli_error("--format %s prints to standard output; for a file use --format csv or npy",
-                  f->name);
+        cli_error("--format %s prints to standard output; for a file use --format %s",
+                  f->name, format_list(FILE_FORMATS));
         return EXIT_USAGE;
     }
     if (!to_stdout && f->by_name && !has_extension(path, f->extension)) {
