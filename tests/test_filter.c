@@ -436,6 +436,43 @@ static void test_flat_stays_flat(void **state)
     }
 }
 
+/* Gray+alpha: each colour channel's result depends only on itself and alpha, so channels R
+ * and A of the RGBA fixtures are scipy's answer for the gray+alpha image (R, A). */
+static void test_gray_alpha_from_rgba(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"rgba_premultiplied", "rgba_separate"};
+    blur_image rgba, ga, out;
+    read_image("rgba", &rgba);
+    assert_int_equal(blur_image_alloc(&ga, rgba.width, rgba.height, 2, BLUR_U8), BLUR_OK);
+    size_t pixels = rgba.width * rgba.height;
+    for (size_t i = 0; i < pixels; i++) {
+        ((uint8_t *)ga.data)[2 * i] = ((const uint8_t *)rgba.data)[4 * i];
+        ((uint8_t *)ga.data)[2 * i + 1] = ((const uint8_t *)rgba.data)[4 * i + 3];
+    }
+    for (size_t k = 0; k < 2; k++) {
+        blur_matrix ref;
+        read_matrix(names[k], &ref);
+        blur_options o = BLUR_OPTIONS_INIT;
+        o.sigma_x = o.sigma_y = 2.0;
+        o.alpha = k == 0 ? BLUR_ALPHA_PREMULTIPLY : BLUR_ALPHA_SEPARATE;
+        o.threads = 3;
+        run(&o, &ga, &out);
+        for (size_t i = 0; i < pixels; i++)
+            for (size_t c = 0; c < 2; c++) {
+                double want = floor(ref.data[4 * i + (c ? 3 : 0)] + 0.5);
+                double got = ((const uint8_t *)out.data)[2 * i + c];
+                if (fabs(got - want) > 1.0)
+                    fail_msg("%s gray+alpha pixel %zu channel %zu: got %g, want %g", names[k],
+                             i, c, got, want);
+            }
+        blur_image_free(&out);
+        blur_matrix_free(&ref);
+    }
+    blur_image_free(&ga);
+    blur_image_free(&rgba);
+}
+
 /* Sigma 0 copies exactly, colour under alpha 0 included. */
 static void test_zero_sigma_copies(void **state)
 {
@@ -574,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_scipy_fixtures),
         cmocka_unit_test(test_random_reference),
         cmocka_unit_test(test_alpha_no_fringe),
+        cmocka_unit_test(test_gray_alpha_from_rgba),
         cmocka_unit_test(test_flat_stays_flat),
         cmocka_unit_test(test_zero_sigma_copies),
         cmocka_unit_test(test_signed_scale),
