@@ -25,6 +25,7 @@ typedef struct axis_filter {
 struct blur_plan {
     blur_options opt;
     axis_filter axis[2]; /* 0: along columns (vertical, sigma_y); 1: along rows (sigma_x) */
+    blur__fir *fir;      /* the fast path (fir.c) for a plain blur in AUTO mode, else NULL */
 };
 
 long blur_radius_for_sigma(double sigma, double truncate)
@@ -70,6 +71,11 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
     p->opt.method = NULL; /* the caller's string need not outlive the plan */
     blur_error err = axis_prepare(opt, 0, &p->axis[0]);
     if (!err) err = axis_prepare(opt, 1, &p->axis[1]);
+    /* AUTO takes the fast path for a plain blur with the sampled mask; EXACT keeps doubles. */
+    if (!err && opt->engine == BLUR_ENGINE_AUTO &&
+        (!opt->method || strcmp(opt->method, "sampled") == 0))
+        err = blur__fir_create(p->axis[0].w, p->axis[0].taps, p->axis[1].w, p->axis[1].taps,
+                               opt->border, opt->cval, &p->fir);
     if (err) {
         blur_plan_free(p);
         return err;
@@ -81,6 +87,7 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
 void blur_plan_free(blur_plan *plan)
 {
     if (!plan) return;
+    blur__fir_free(plan->fir);
     free(plan->axis[0].w);
     free(plan->axis[1].w);
     free(plan);
@@ -162,9 +169,17 @@ done:
     free(out);
 }
 
+static void run_band(band_job *job)
+{
+    if (blur__fir_accepts(job->plan->fir, job->src))
+        job->err = blur__fir_band(job->plan->fir, job->src, job->dst, job->y0, job->y1);
+    else
+        exact_band(job);
+}
+
 static void *band_thread(void *arg)
 {
-    exact_band(arg);
+    run_band(arg);
     return NULL;
 }
 
@@ -208,8 +223,8 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     for (unsigned t = 1; t < threads; t++, started++)
         if (pthread_create(&tids[t], NULL, band_thread, &jobs[t]) != 0) break;
     /* Bands whose thread could not start run here: same result, less parallel. */
-    for (unsigned t = started; t < threads; t++) exact_band(&jobs[t]);
-    exact_band(&jobs[0]);
+    for (unsigned t = started; t < threads; t++) run_band(&jobs[t]);
+    run_band(&jobs[0]);
     for (unsigned t = 1; t < started; t++) pthread_join(tids[t], NULL);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;

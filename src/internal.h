@@ -84,4 +84,26 @@ blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
 /* Converts an image to another depth into a new image (blur_image_free). */
 blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_image *dst);
 
+/* ---- fir.c: the fast fixed-point separable path (BLUR_ENGINE_AUTO, integer depths) ---- */
+
+typedef struct blur__fir blur__fir;
+
+/* Prepares the fast path for the 1D masks wy (ty taps, vertical) and wx (tx taps); cval is the
+ * constant border's value in sample units. *out stays NULL (and BLUR_OK is returned) when the
+ * masks do not suit the path (not symmetric, negative taps). Errors: BLUR_ERR_NOMEM. */
+blur_error blur__fir_create(const double *wy, size_t ty, const double *wx, size_t tx,
+                            blur_border border, double cval, blur__fir **out);
+void blur__fir_free(blur__fir *f);
+/* Whether the path can filter src (u8 or u16; a constant border it can hold exactly). */
+bool blur__fir_accepts(const blur__fir *f, const blur_image *src);
+/* Filters rows [y0, y1) of src into dst. Rows are independent. Errors: BLUR_ERR_NOMEM. */
+blur_error blur__fir_band(const blur__fir *f, const blur_image *src, blur_image *dst, size_t y0,
+                          size_t y1);
+/* Test and bench hook: run only the SIMD variant `name` ("avx512", "avx2", "generic"; NULL =
+ * the best this CPU has). False when this build or CPU lacks it. Not thread-safe: call it
+ * while no filter runs. */
+bool blur__fir_force_variant(const char *name);
+/* The variant that runs now. */
+const char *blur__fir_variant_name(void);
+
 #endif
