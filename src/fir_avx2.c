@@ -13,6 +13,7 @@ static inline __m256i store_u8_pack(__m256i v)
 
 #define VEC __m256i
 #define VN 16
+#define UNROLL 1
 #define ZX_LOAD(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define LOADU16(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define ADD16 _mm256_add_epi16

@@ -8,6 +8,7 @@
 
 #define VEC __m512i
 #define VN 32
+#define UNROLL 2
 #define ZX_LOAD(p) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define LOADU16(p) _mm512_loadu_si512((const void *)(p))
 #define ADD16 _mm512_add_epi16
