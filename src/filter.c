@@ -26,6 +26,7 @@ struct blur_plan {
     blur_options opt;
     axis_filter axis[2]; /* 0: along columns (vertical, sigma_y); 1: along rows (sigma_x) */
     blur__fir *fir;      /* the fast path (fir.c) for a plain blur in AUTO mode, else NULL */
+    blur__iir *iir;      /* the recursive path (iir.c) for large sigma in AUTO mode, else NULL */
 };
 
 long blur_radius_for_sigma(double sigma, double truncate)
@@ -76,6 +77,9 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
         (!opt->method || strcmp(opt->method, "sampled") == 0))
         err = blur__fir_create(p->axis[0].w, p->axis[0].taps, p->axis[1].w, p->axis[1].taps,
                                opt->border, opt->cval, &p->fir);
+    if (!err && p->fir && opt->sigma_x >= blur__iir_min_sigma &&
+        opt->sigma_y >= blur__iir_min_sigma && !opt->radius_x && !opt->radius_y)
+        err = blur__iir_create(opt->sigma_x, opt->sigma_y, opt->border, opt->cval, &p->iir);
     if (err) {
         blur_plan_free(p);
         return err;
@@ -88,6 +92,7 @@ void blur_plan_free(blur_plan *plan)
 {
     if (!plan) return;
     blur__fir_free(plan->fir);
+    blur__iir_free(plan->iir);
     free(plan->axis[0].w);
     free(plan->axis[1].w);
     free(plan);
@@ -213,6 +218,7 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     if (src->width > LONG_MAX / 4 || src->height > LONG_MAX / 4) return BLUR_ERR_TOO_LARGE;
 
     unsigned threads = thread_count(plan->opt.threads, src->height);
+    if (blur__iir_accepts(plan->iir, src)) return blur__iir_run(plan->iir, src, dst, threads);
     band_job jobs[256];
     pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++) {

@@ -106,4 +106,25 @@ bool blur__fir_force_variant(const char *name);
 /* The variant that runs now. */
 const char *blur__fir_variant_name(void);
 
+/* ---- iir.c: the O(1)-per-pixel recursive Gaussian for large sigma (AUTO, 8-bit) ---- */
+
+/* Below this sigma the fixed-point FIR is faster (make bench). */
+#define BLUR__IIR_MIN_SIGMA 24.0
+/* The threshold plans use, BLUR__IIR_MIN_SIGMA unless a test or the bench changes it (to force
+ * one path; not thread-safe: set it while no plan is being made). */
+extern double blur__iir_min_sigma;
+
+typedef struct blur__iir blur__iir;
+
+/* Prepares the recursive filter; cval as for blur__fir_create. Errors: BLUR_ERR_NOMEM. */
+blur_error blur__iir_create(double sigma_x, double sigma_y, blur_border border, double cval,
+                            blur__iir **out);
+void blur__iir_free(blur__iir *f);
+/* Whether it can filter src (8-bit). */
+bool blur__iir_accepts(const blur__iir *f, const blur_image *src);
+/* Filters the whole image on `threads` threads (>= 1). Not const: it keeps its intermediate
+ * buffer between runs (under its own lock; a concurrent run allocates its own). Errors:
+ * BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
+blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, unsigned threads);
+
 #endif

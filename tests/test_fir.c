@@ -192,6 +192,47 @@ static void test_photo_accuracy(void **state)
     blur_image_free(&fast);
 }
 
+/* The recursive path (iir.c), forced at small sigma: within 1 level of the exact filter with
+ * the uncut Gaussian (truncate 8), which is what it approximates; every border; threads equal. */
+static void test_iir_against_uncut(void **state)
+{
+    (void)state;
+    static const size_t sizes[][2] = {{1, 1}, {37, 5}, {70, 41}, {5, 90}};
+    static const double sigmas[] = {2.5, 6.0};
+    uint64_t seed = 4242;
+    double saved = blur__iir_min_sigma;
+    blur__iir_min_sigma = 2.0;
+    for (size_t s = 0; s < 4; s++)
+        for (int b = 0; b < BLUR_BORDER_COUNT_; b++) {
+            int ch = 1 + (int)((s + (size_t)b) % 4);
+            guarded src, exact, fast, other;
+            size_t w = sizes[s][0], h = sizes[s][1];
+            guarded_alloc(&src, w, h, ch, BLUR_U8);
+            guarded_alloc(&exact, w, h, ch, BLUR_U8);
+            guarded_alloc(&fast, w, h, ch, BLUR_U8);
+            guarded_alloc(&other, w, h, ch, BLUR_U8);
+            fill_random(&src.img, &seed, b % 2 == 0);
+            blur_options opt = BLUR_OPTIONS_INIT;
+            opt.sigma_x = sigmas[s % 2];
+            opt.sigma_y = sigmas[(s + 1) % 2];
+            opt.border = (blur_border)b;
+            opt.cval = 3.0;
+            opt.truncate = 8.0;
+            run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+            run(&src.img, &fast.img, opt, BLUR_ENGINE_AUTO, 1);
+            unsigned d = max_diff(&exact.img, &fast.img);
+            if (d > 1) print_error("iir %zux%zu ch %d border %d: off by %u\n", w, h, ch, b, d);
+            assert_true(d <= 1);
+            run(&src.img, &other.img, opt, BLUR_ENGINE_AUTO, 3);
+            assert_int_equal(max_diff(&fast.img, &other.img), 0);
+            guarded_free(&src);
+            guarded_free(&exact);
+            guarded_free(&fast);
+            guarded_free(&other);
+        }
+    blur__iir_min_sigma = saved;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_u16_every_border),
         cmocka_unit_test(test_flat_stays_flat),
         cmocka_unit_test(test_photo_accuracy),
+        cmocka_unit_test(test_iir_against_uncut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
