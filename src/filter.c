@@ -38,6 +38,8 @@ struct blur_plan {
                               factored as u v^T (its rows beyond the edge all hold cval) */
     axis_filter axis[2];   /* 0: along columns (vertical, sigma_y); 1: along rows (sigma_x) */
     blur__mask2d mask;     /* the whole mask, when full2d */
+    blur__fir *fir;        /* the fast path (fir.c) for a plain blur in AUTO mode, else NULL */
+    blur__iir *iir;        /* the recursive path (iir.c) for large sigma in AUTO mode, else NULL */
 };
 
 long blur_radius_for_sigma(double sigma, double truncate)
@@ -235,6 +237,16 @@ static blur_error plan_masks(const blur_options *opt, blur_plan *p)
     return BLUR_OK;
 }
 
+/* The fast paths (fir.c, iir.c) do a plain blur of integer samples: AUTO, the sampled mask,
+ * separable, unsigned, no linear light, and for the constant border only gaussian_filter's
+ * per-pass padding. Premultiplied alpha depends on the image: see fast_path_takes. */
+static bool fast_path_fits(const blur_options *opt, const blur_plan *p)
+{
+    return opt->engine == BLUR_ENGINE_AUTO && is_sampled(opt->method) && !p->full2d &&
+           !p->is_signed && !p->identity && !opt->linear &&
+           (opt->border != BLUR_BORDER_CONSTANT || p->hpad == 1.0);
+}
+
 blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
 {
     if (!plan) return BLUR_ERR_INVALID;
@@ -249,6 +261,15 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
     p->opt.kernel = NULL;
     err = plan_masks(opt, p);
     if (!err && p->is_signed && opt->linear) err = BLUR_ERR_INVALID;
+    if (!err && fast_path_fits(opt, p))
+        err = blur__fir_create(p->axis[0].w, p->axis[0].taps, p->axis[1].w, p->axis[1].taps,
+                               opt->border, opt->cval, &p->fir);
+    /* The recursive filter approximates the uncut Gaussian: only for scipy's truncate or
+     * wider, where the cut is below a level, and never for an explicit radius. */
+    if (!err && p->fir && opt->sigma_x >= blur__iir_min_sigma &&
+        opt->sigma_y >= blur__iir_min_sigma && !opt->radius_x && !opt->radius_y &&
+        opt->truncate >= 4.0)
+        err = blur__iir_create(opt->sigma_x, opt->sigma_y, opt->border, opt->cval, &p->iir);
     if (err) {
         blur_plan_free(p);
         return err;
@@ -260,6 +281,8 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
 void blur_plan_free(blur_plan *plan)
 {
     if (!plan) return;
+    blur__fir_free(plan->fir);
+    blur__iir_free(plan->iir);
     free(plan->axis[0].w);
     free(plan->axis[1].w);
     free(plan->mask.w);
@@ -451,11 +474,21 @@ done_rows:
     return err;
 }
 
+/* Whether the fast path takes this image: its depth, and no alpha to premultiply. */
+static bool fast_path_takes(const blur_plan *plan, const blur__pipeline *pl)
+{
+    bool has_alpha = pl->channels == 2 || pl->channels == 4;
+    return blur__fir_accepts(plan->fir, pl->src) &&
+           !((pl->flags & BLUR__PX_PREMULTIPLY) && has_alpha);
+}
+
 /* One band of rows, by whichever engine the plan chose. */
 static void run_band(band_job *job)
 {
     if (job->plan->full2d)
         job->err = blur__conv2d_band(job->pl, &job->plan->mask, job->y0, job->y1);
+    else if (fast_path_takes(job->plan, job->pl))
+        job->err = blur__fir_band(job->plan->fir, job->pl, job->y0, job->y1);
     else
         job->err = exact_band(job->plan, job->pl, job->y0, job->y1);
 }
@@ -549,6 +582,8 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     blur__pipeline pl;
     pipeline_init(plan, src, image_row, (void *)src, dst->data, 0, dst->stride, &pl);
     unsigned threads = thread_count(plan->opt.threads, src->height);
+    if (blur__iir_accepts(plan->iir, src) && fast_path_takes(plan, &pl))
+        return blur__iir_run(plan->iir, src, dst, threads);
     band_job jobs[256];
     pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++) {
@@ -596,6 +631,11 @@ long blur__plan_rows_below(const blur_plan *plan)
 }
 
 blur_border blur__plan_border(const blur_plan *plan) { return plan->opt.border; }
+
+bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape)
+{
+    return blur__iir_accepts(plan->iir, shape);
+}
 
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt)
 {

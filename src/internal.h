@@ -52,6 +52,9 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
 long blur__plan_rows_above(const blur_plan *plan);
 long blur__plan_rows_below(const blur_plan *plan);
 blur_border blur__plan_border(const blur_plan *plan);
+/* Whether the plan filters images shaped like `shape` fastest whole (the recursive path for
+ * large sigma), rather than a strip of rows at a time. */
+bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape);
 
 /* ---- pixel.c ---- */
 
@@ -236,5 +239,50 @@ blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img);
 
 /* Converts an image to another depth into a new image (blur_image_free). */
 blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_image *dst);
+
+/* ---- fir.c: the fast fixed-point separable path (BLUR_ENGINE_AUTO, integer depths) ---- */
+
+typedef struct blur__fir blur__fir;
+
+/* Prepares the fast path for the 1D masks wy (ty taps, vertical) and wx (tx taps); cval is the
+ * constant border's value in sample units. *out stays NULL (and BLUR_OK is returned) when the
+ * masks do not suit the path (not symmetric, negative taps). Errors: BLUR_ERR_NOMEM. */
+blur_error blur__fir_create(const double *wy, size_t ty, const double *wx, size_t tx,
+                            blur_border border, double cval, blur__fir **out);
+void blur__fir_free(blur__fir *f);
+/* Whether the path can filter src (u8 or u16; a constant border it can hold exactly). */
+bool blur__fir_accepts(const blur__fir *f, const blur_image *src);
+/* Filters output rows [y0, y1) of the pipeline (its input rows, its output strip). Rows are
+ * independent. Errors: BLUR_ERR_NOMEM. */
+struct blur__pipeline;
+blur_error blur__fir_band(const blur__fir *f, const struct blur__pipeline *pl, size_t y0,
+                          size_t y1);
+/* Test and bench hook: run only the SIMD variant `name` ("avx512", "avx2", "generic"; NULL =
+ * the best this CPU has). False when this build or CPU lacks it. Not thread-safe: call it
+ * while no filter runs. */
+bool blur__fir_force_variant(const char *name);
+/* The variant that runs now. */
+const char *blur__fir_variant_name(void);
+
+/* ---- iir.c: the O(1)-per-pixel recursive Gaussian for large sigma (AUTO, 8-bit) ---- */
+
+/* Below this sigma the fixed-point FIR is faster (make bench). */
+#define BLUR__IIR_MIN_SIGMA 24.0
+/* The threshold plans use, BLUR__IIR_MIN_SIGMA unless a test or the bench changes it (to force
+ * one path; not thread-safe: set it while no plan is being made). */
+extern double blur__iir_min_sigma;
+
+typedef struct blur__iir blur__iir;
+
+/* Prepares the recursive filter; cval as for blur__fir_create. Errors: BLUR_ERR_NOMEM. */
+blur_error blur__iir_create(double sigma_x, double sigma_y, blur_border border, double cval,
+                            blur__iir **out);
+void blur__iir_free(blur__iir *f);
+/* Whether it can filter src (8-bit). */
+bool blur__iir_accepts(const blur__iir *f, const blur_image *src);
+/* Filters the whole image on `threads` threads (>= 1). Not const: it keeps its intermediate
+ * buffer between runs (under its own lock; a concurrent run allocates its own). Errors:
+ * BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
+blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, unsigned threads);
 
 #endif

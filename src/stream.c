@@ -96,17 +96,22 @@ typedef struct stream_job {
 static blur_error filter_and_encode(stream_job *job, blur__png_writer *writer, bool *input_failed)
 {
     const blur_image *shape = &job->shape;
-    long above = blur__plan_rows_above(job->plan);
+    long above = blur__plan_rows_above(job->plan), below = blur__plan_rows_below(job->plan);
     unsigned char *strip = blur__alloc_array(STRIP_ROWS, shape->stride);
     if (!strip) return BLUR_ERR_NOMEM;
     blur_error err = BLUR_OK;
     for (size_t y0 = 0; y0 < shape->height && !err; y0 += STRIP_ROWS) {
         size_t y1 = y0 + STRIP_ROWS < shape->height ? y0 + STRIP_ROWS : shape->height;
-        /* Rows y0-above .. y1-1+below, mapped into the image: at the top edge the reflected
-         * rows are the first ones, so nothing below row 0 is ever needed. */
-        size_t low = y0 >= (size_t)above ? y0 - (size_t)above : 0;
-        size_t high = y1 - 1 + (size_t)blur__plan_rows_below(job->plan);
-        if (high >= shape->height) high = shape->height - 1;
+        /* The input rows this strip reads: rows y0-above .. y1-1+below, mapped into the image
+         * by the border rule (reflection at the top reads the first rows, wrap the last). */
+        size_t low = SIZE_MAX, high = 0;
+        for (long j = (long)y0 - above; j <= (long)y1 - 1 + below; j++) {
+            long m = blur__border_index(blur__plan_border(job->plan), j, (long)shape->height);
+            if (m < 0) continue;
+            if ((size_t)m < low) low = (size_t)m;
+            if ((size_t)m > high) high = (size_t)m;
+        }
+        if (low == SIZE_MAX) low = high = 0; /* all constant: nothing to wait for but row 0 */
         err = ring_wait(&job->ring, low, high);
         if (err) {
             *input_failed = true;
@@ -165,6 +170,7 @@ static bool can_stream(const blur__png_reader *reader, const blur_plan *plan, co
     blur_format format;
     if (blur_format_from_path(out, &format) != BLUR_OK || format != BLUR_FORMAT_PNG) return false;
     if (blur__png_reader_interlaced(reader)) return false;
+    if (blur__plan_wants_whole(plan, blur__png_reader_shape(reader))) return false;
     /* Wrap needs the bottom rows at the top: only when the whole image fits in the ring. */
     return blur__plan_border(plan) != BLUR_BORDER_WRAP ||
            capacity >= blur__png_reader_shape(reader)->height;

@@ -1,0 +1,36 @@
+/* fir.h — the fixed-point separable path shared by fir.c and its SIMD variants (fir_avx2.c,
+ * fir_avx512.c). Private to those files and the tests.
+ *
+ * The arithmetic, the same in every variant so they agree bit for bit:
+ *   vertical  : acc = sum_t W_t * s_t, s_0 = x[y], s_t = x[y-t] + x[y+t] (taps pre-added),
+ *               v = (acc + 2^(sv-9)) >> (sv-8)  — the column value with 8 fraction bits,
+ *               stored biased as int16: v - 32768.
+ *   horizontal: acc = sum_k H_k * vb[i + (k-r)*C]             (in [-2^(sh+15), 2^31))
+ *               out = (uint32)(acc + 2^(sh+15) + 2^(sh+7)) >> (sh+8)   (modulo 2^32).
+ * All in exact int32 arithmetic, so the order of the sums does not matter. */
+#ifndef BLUR_FIR_H
+#define BLUR_FIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Vertical pass: rows[0..2r] are the input rows y-r..y+r (u8), out gets n biased values.
+ * wpair[p] packs the weights of terms 2p (low 16 bits) and 2p+1 (high 16 bits); terms = r+1.
+ * Does the samples [0, return value); the caller finishes the rest. */
+typedef size_t fir_vert_fn(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
+                           size_t n, int16_t *out);
+/* Horizontal pass: ext holds the biased row with r*C samples of border on each side; writes
+ * out[0, return value). wpair packs taps 2p and 2p+1 of the 2r+1 taps. */
+typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
+                            const int32_t *wpair, int sh, uint8_t *out);
+
+size_t blur__fir_vert_avx2(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
+                           size_t n, int16_t *out);
+size_t blur__fir_horiz_avx2(const int16_t *ext, size_t n, size_t step, size_t r,
+                            const int32_t *wpair, int sh, uint8_t *out);
+size_t blur__fir_vert_avx512(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
+                             size_t n, int16_t *out);
+size_t blur__fir_horiz_avx512(const int16_t *ext, size_t n, size_t step, size_t r,
+                              const int32_t *wpair, int sh, uint8_t *out);
+
+#endif

@@ -1,0 +1,36 @@
+/* fir_avx2.c — fir.h's passes with AVX2 (vpmaddwd + vpaddd), 16 samples per step. Compiled
+ * with its own -m flags (Makefile) and chosen at run time by fir.c only when the CPU has AVX2. */
+#include "fir.h"
+
+#if defined(__x86_64__) && defined(__AVX2__)
+#include <immintrin.h>
+
+static inline __m256i store_u8_pack(__m256i v)
+{
+    /* v: 16 int16 in 0..255; pack to bytes and bring the two lanes' halves together. */
+    return _mm256_permute4x64_epi64(_mm256_packus_epi16(v, v), 0x08);
+}
+
+#define VEC __m256i
+#define VN 16
+#define UNROLL 1
+#define ZX_LOAD(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define LOADU16(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
+#define ADD16 _mm256_add_epi16
+#define UNPLO _mm256_unpacklo_epi16
+#define UNPHI _mm256_unpackhi_epi16
+#define DP(acc, a, w) _mm256_add_epi32(acc, _mm256_madd_epi16(a, w))
+#define SET1_32 _mm256_set1_epi32
+#define SRA32 _mm256_sra_epi32
+#define SUB32 _mm256_sub_epi32
+#define ADD32 _mm256_add_epi32
+#define SRL32 _mm256_srl_epi32
+#define PACKS32 _mm256_packs_epi32
+#define ZERO _mm256_setzero_si256()
+#define STORE16(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
+#define STORE_U8(p, v) \
+    _mm_storeu_si128((__m128i *)(void *)(p), _mm256_castsi256_si128(store_u8_pack(v)))
+#define FN_VERT blur__fir_vert_avx2
+#define FN_HORIZ blur__fir_horiz_avx2
+#include "fir_simd.h"
+#endif

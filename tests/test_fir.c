@@ -1,0 +1,246 @@
+/* test_fir.c — the fast fixed-point path (fir.c) held to the exact double path: random sizes
+ * (1×1, odd widths, widths that are not a multiple of any vector length, heights smaller than
+ * the radius), every border mode, every channel count, u8 and u16, 1/2/3 threads, and each
+ * SIMD variant this CPU has, forced through blur__fir_force_variant. Images sit right before
+ * a PROT_NONE page, so reading past the last row faults. */
+#include "testutil.h"
+
+#include <math.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const char *const variant_names[] = {"generic", "avx2", "avx512"};
+
+/* An image whose last byte is followed by an inaccessible page. */
+typedef struct guarded {
+    blur_image img;
+    void *map;
+    size_t map_size;
+} guarded;
+
+static void guarded_alloc(guarded *g, size_t w, size_t h, int ch, blur_depth depth)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t stride = w * (size_t)ch * blur_depth_size(depth), bytes = stride * h;
+    size_t data_pages = (bytes + page - 1) / page;
+    g->map_size = (data_pages + 1) * page;
+    g->map = mmap(NULL, g->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    assert_true(g->map != MAP_FAILED);
+    assert_int_equal(mprotect((char *)g->map + data_pages * page, page, PROT_NONE), 0);
+    g->img = (blur_image){w, h, ch, depth, stride, (char *)g->map + data_pages * page - bytes};
+}
+
+static void guarded_free(guarded *g) { munmap(g->map, g->map_size); }
+
+static void fill_random(blur_image *img, uint64_t *seed, bool smooth)
+{
+    size_t n = img->width * (size_t)img->channels;
+    for (size_t y = 0; y < img->height; y++) {
+        char *row = (char *)img->data + y * img->stride;
+        for (size_t i = 0; i < n; i++) {
+            uint64_t r = test_rand(seed);
+            unsigned v8 = smooth ? (unsigned)((i * 7 + y * 13) % 256) : (unsigned)(r & 255);
+            if (img->depth == BLUR_U8) ((uint8_t *)row)[i] = (uint8_t)v8;
+            else ((uint16_t *)row)[i] = (uint16_t)(smooth ? v8 * 257 : (r >> 8) & 0xffff);
+        }
+    }
+}
+
+static unsigned sample(const blur_image *img, size_t y, size_t i)
+{
+    const char *row = (const char *)img->data + y * img->stride;
+    return img->depth == BLUR_U8 ? ((const uint8_t *)row)[i] : ((const uint16_t *)row)[i];
+}
+
+/* Largest difference between two images of the same shape. */
+static unsigned max_diff(const blur_image *a, const blur_image *b)
+{
+    unsigned worst = 0;
+    for (size_t y = 0; y < a->height; y++)
+        for (size_t i = 0; i < a->width * (size_t)a->channels; i++) {
+            unsigned x = sample(a, y, i), z = sample(b, y, i);
+            unsigned d = x > z ? x - z : z - x;
+            worst = d > worst ? d : worst;
+        }
+    return worst;
+}
+
+static void run(const blur_image *src, blur_image *dst, blur_options opt, blur_engine engine,
+                unsigned threads)
+{
+    opt.engine = engine;
+    opt.threads = threads;
+    assert_int_equal(blur_gaussian(src, dst, &opt), BLUR_OK);
+}
+
+/* One case: the fast path within 1 level of exact, equal across thread counts, and bit-equal
+ * to the generic code in every variant. */
+static void check_case(size_t w, size_t h, int ch, blur_depth depth, blur_border border,
+                       double sx, double sy, uint64_t *seed)
+{
+    guarded src, exact, fast, other;
+    guarded_alloc(&src, w, h, ch, depth);
+    guarded_alloc(&exact, w, h, ch, depth);
+    guarded_alloc(&fast, w, h, ch, depth);
+    guarded_alloc(&other, w, h, ch, depth);
+    fill_random(&src.img, seed, test_rand(seed) % 2 == 0);
+    blur_options opt = BLUR_OPTIONS_INIT;
+    opt.sigma_x = sx;
+    opt.sigma_y = sy;
+    opt.border = border;
+    opt.cval = border == BLUR_BORDER_CONSTANT ? 1.0 : 0.0;
+    run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+    assert_true(blur__fir_force_variant("generic"));
+    run(&src.img, &fast.img, opt, BLUR_ENGINE_AUTO, 1);
+    unsigned d = max_diff(&exact.img, &fast.img);
+    if (d > 1)
+        print_error("%zux%zu ch %d depth %d border %d sigma %g,%g: off by %u\n", w, h, ch,
+                    (int)depth, (int)border, sx, sy, d);
+    assert_true(d <= 1);
+    for (unsigned threads = 2; threads <= 3; threads++) {
+        run(&src.img, &other.img, opt, BLUR_ENGINE_AUTO, threads);
+        assert_int_equal(max_diff(&fast.img, &other.img), 0);
+    }
+    for (size_t v = 1; v < sizeof variant_names / sizeof variant_names[0]; v++) {
+        if (!blur__fir_force_variant(variant_names[v])) continue; /* not on this CPU */
+        run(&src.img, &other.img, opt, BLUR_ENGINE_AUTO, 1 + (unsigned)v % 2);
+        if (max_diff(&fast.img, &other.img) != 0)
+            print_error("variant %s differs: %zux%zu ch %d border %d sigma %g,%g\n",
+                        variant_names[v], w, h, ch, (int)border, sx, sy);
+        assert_int_equal(max_diff(&fast.img, &other.img), 0);
+    }
+    blur__fir_force_variant(NULL);
+    guarded_free(&src);
+    guarded_free(&exact);
+    guarded_free(&fast);
+    guarded_free(&other);
+}
+
+static void test_random_shapes(void **state)
+{
+    (void)state;
+    static const size_t sizes[][2] = {{1, 1},  {1, 9},  {9, 1},  {3, 2},   {31, 5},
+                                      {33, 7}, {67, 3}, {129, 4}, {100, 17}, {7, 40}};
+    static const double sigmas[][2] = {{1.0, 1.0}, {2.5, 0.7}, {0.0, 3.0}, {4.0, 0.0}};
+    uint64_t seed = 0x5eed1234abcdULL;
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        for (int ch = 1; ch <= 4; ch++)
+            for (int b = 0; b < BLUR_BORDER_COUNT_; b++) {
+                const double *sg = sigmas[(s + (size_t)ch + (size_t)b) % 4];
+                blur_depth depth = (s + (size_t)b) % 3 == 2 ? BLUR_U16 : BLUR_U8;
+                check_case(sizes[s][0], sizes[s][1], ch, depth, (blur_border)b, sg[0], sg[1],
+                           &seed);
+            }
+}
+
+static void test_u16_every_border(void **state)
+{
+    (void)state;
+    uint64_t seed = 99;
+    for (int b = 0; b < BLUR_BORDER_COUNT_; b++)
+        for (int ch = 1; ch <= 4; ch++)
+            check_case(45, 13, ch, BLUR_U16, (blur_border)b, 2.0, 1.5, &seed);
+}
+
+/* Flat stays flat: the integer taps sum exactly to the scale. */
+static void test_flat_stays_flat(void **state)
+{
+    (void)state;
+    static const double sigmas[] = {0.5, 1.0, 3.0, 7.3};
+    for (size_t s = 0; s < 4; s++) {
+        for (int v = 0; v < 3; v++) {
+            blur_image src, dst;
+            assert_int_equal(blur_image_alloc(&src, 70, 9, 3, BLUR_U8), BLUR_OK);
+            assert_int_equal(blur_image_alloc(&dst, 70, 9, 3, BLUR_U8), BLUR_OK);
+            uint8_t value = (uint8_t)(v == 0 ? 0 : v == 1 ? 137 : 255);
+            memset(src.data, value, src.stride * src.height);
+            blur_options opt = BLUR_OPTIONS_INIT;
+            opt.sigma_x = opt.sigma_y = sigmas[s];
+            assert_int_equal(blur_gaussian(&src, &dst, &opt), BLUR_OK);
+            for (size_t i = 0; i < dst.stride * dst.height; i++)
+                assert_int_equal(((uint8_t *)dst.data)[i], value);
+            blur_image_free(&src);
+            blur_image_free(&dst);
+        }
+    }
+}
+
+/* On the sample photo: within 1 level and at least 99.9 % of pixels exact. */
+static void test_photo_accuracy(void **state)
+{
+    (void)state;
+    blur_image src, exact, fast;
+    assert_int_equal(blur_image_read("assets/coffee.png", NULL, &src, NULL), BLUR_OK);
+    assert_int_equal(blur_image_alloc(&exact, src.width, src.height, src.channels, src.depth), 0);
+    assert_int_equal(blur_image_alloc(&fast, src.width, src.height, src.channels, src.depth), 0);
+    static const double sigmas[] = {1.0, 3.0};
+    for (size_t s = 0; s < 2; s++) {
+        blur_options opt = BLUR_OPTIONS_INIT;
+        opt.sigma_x = opt.sigma_y = sigmas[s];
+        run(&src, &exact, opt, BLUR_ENGINE_EXACT, 0);
+        run(&src, &fast, opt, BLUR_ENGINE_AUTO, 0);
+        size_t n = src.stride * src.height, same = 0;
+        for (size_t i = 0; i < n; i++) {
+            int d = ((uint8_t *)exact.data)[i] - ((uint8_t *)fast.data)[i];
+            assert_true(d >= -1 && d <= 1);
+            same += d == 0;
+        }
+        assert_true((double)same >= 0.999 * (double)n);
+    }
+    blur_image_free(&src);
+    blur_image_free(&exact);
+    blur_image_free(&fast);
+}
+
+/* The recursive path (iir.c), forced at small sigma: within 1 level of the exact filter with
+ * the uncut Gaussian (truncate 8), which is what it approximates; every border; threads equal. */
+static void test_iir_against_uncut(void **state)
+{
+    (void)state;
+    static const size_t sizes[][2] = {{1, 1}, {37, 5}, {70, 41}, {5, 90}};
+    static const double sigmas[] = {2.5, 6.0};
+    uint64_t seed = 4242;
+    double saved = blur__iir_min_sigma;
+    blur__iir_min_sigma = 2.0;
+    for (size_t s = 0; s < 4; s++)
+        for (int b = 0; b < BLUR_BORDER_COUNT_; b++) {
+            int ch = 1 + (int)((s + (size_t)b) % 4);
+            guarded src, exact, fast, other;
+            size_t w = sizes[s][0], h = sizes[s][1];
+            guarded_alloc(&src, w, h, ch, BLUR_U8);
+            guarded_alloc(&exact, w, h, ch, BLUR_U8);
+            guarded_alloc(&fast, w, h, ch, BLUR_U8);
+            guarded_alloc(&other, w, h, ch, BLUR_U8);
+            fill_random(&src.img, &seed, b % 2 == 0);
+            blur_options opt = BLUR_OPTIONS_INIT;
+            opt.sigma_x = sigmas[s % 2];
+            opt.sigma_y = sigmas[(s + 1) % 2];
+            opt.border = (blur_border)b;
+            opt.cval = 3.0;
+            opt.truncate = 8.0;
+            run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+            run(&src.img, &fast.img, opt, BLUR_ENGINE_AUTO, 1);
+            unsigned d = max_diff(&exact.img, &fast.img);
+            if (d > 1) print_error("iir %zux%zu ch %d border %d: off by %u\n", w, h, ch, b, d);
+            assert_true(d <= 1);
+            run(&src.img, &other.img, opt, BLUR_ENGINE_AUTO, 3);
+            assert_int_equal(max_diff(&fast.img, &other.img), 0);
+            guarded_free(&src);
+            guarded_free(&exact);
+            guarded_free(&fast);
+            guarded_free(&other);
+        }
+    blur__iir_min_sigma = saved;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_random_shapes),
+        cmocka_unit_test(test_u16_every_border),
+        cmocka_unit_test(test_flat_stays_flat),
+        cmocka_unit_test(test_photo_accuracy),
+        cmocka_unit_test(test_iir_against_uncut),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
