@@ -84,4 +84,13 @@ blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
 /* Converts an image to another depth into a new image (blur_image_free). */
 blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_image *dst);
 
+/* ---- rbf.c ---- */
+
+/* Rows row0 .. row0+count-1 of K(X, Y) into out (count × m). mirror: the whole symmetric
+ * matrix (y NULL or x, row0 0, count n), upper half computed and mirrored. force_generic: the
+ * portable micro-kernel instead of the one chosen for this CPU (for the tests). */
+blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
+                             const blur_rbf_options *opt, size_t row0, size_t count,
+                             bool mirror, bool force_generic, double *out, size_t out_cells);
+
 #endif

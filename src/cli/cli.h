@@ -28,5 +28,6 @@ bool cli_check_output_name(const char *path);
 /* Subcommands: each takes the arguments after its name (argv[0] is the command's name) and
  * returns an exit code. */
 int cmd_blur(int argc, char **argv);
+int cmd_rbf(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"blur", cmd_blur, "blur images (the default: blur IN OUT --sigma S)"},
+    {"rbf", cmd_rbf, "the Gaussian kernel matrix of data points (blur rbf X.npy -o K.npy)"},
 };
 
 /* An interrupted write leaves no temporary file behind: remove them, then die of the signal as
