@@ -58,7 +58,8 @@ static blur_error npy_parse_descr(const char *p, npy_type *t)
     char *end;
     unsigned long size = strtoul(p + 3, &end, 10);
     if (*end != p[0]) return BLUR_ERR_PARSE;
-    bool little = order == '<' || order == '|' || (order == '=' && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+    bool little = order == '<' || order == '|' ||
+                  (order == '=' && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
     if (order != '<' && order != '>' && order != '|' && order != '=') return BLUR_ERR_PARSE;
     bool ok = (kind == 'f' && (size == 4 || size == 8)) ||
               ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8));

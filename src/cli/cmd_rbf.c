@@ -7,11 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *to)
 {
-    fputs("Usage: blur rbf X.npy|X.csv [--with Y.npy|Y.csv] (--sigma S | --gamma G) -o K.npy|K.csv\n"
+    fputs("Usage: blur rbf X.npy|X.csv [--with Y.npy|Y.csv] (--sigma S | --gamma G)\n"
+          "                -o K.npy|K.csv [--exact] [--threads N] [--max-memory M]\n"
           "\n"
           "Writes the Gaussian (RBF) kernel matrix K[i][j] = exp(-|x_i - y_j|^2 / (2 sigma^2))\n"
           "= exp(-gamma |x_i - y_j|^2) of the rows of X (n points of dimension d), with the\n"
@@ -20,8 +22,8 @@ static void usage(FILE *to)
           "flattened after the first) or CSV (one point per line, commas or blanks). A 1-D array\n"
           "is refused as ambiguous: save n scalars as shape (n, 1), one point as (1, d).\n"
           "Output: .npy (float64, loadable with numpy.load) or CSV with 17 significant digits\n"
-          "('-' is CSV on standard output). A result larger than --max-memory is computed and\n"
-          "written a block of rows at a time.\n"
+          "('-', and a device or FIFO not named .npy, get CSV). A result larger than\n"
+          "--max-memory is computed and written a block of rows at a time.\n"
           "\n"
           "Options:\n"
           "      --with Y         the second set of points (the cross matrix K(X, Y))\n"
@@ -92,6 +94,16 @@ static bool has_extension(const char *path, const char *ext)
     return n >= k && strcasecmp(path + n - k, ext) == 0;
 }
 
+static bool parse_positive(const char *option, const char *arg, double *out)
+{
+    if (!cli_parse_double(option, arg, 0.0, 1e300, out)) return false;
+    if (*out <= 0.0) {
+        cli_error("%s: expected a positive number, got '%s'", option, arg);
+        return false;
+    }
+    return true;
+}
+
 /* Parses the command line; returns -1 to go on, or the exit code to stop with. */
 static int parse(int argc, char **argv, rbf_args *args)
 {
@@ -104,18 +116,10 @@ static int parse(int argc, char **argv, rbf_args *args)
         switch (c) {
         case OPT_WITH: args->y_path = optarg; break;
         case 's':
-            if (!cli_parse_double("--sigma", optarg, 0.0, 1e300, &args->opt.sigma)) return EXIT_USAGE;
-            if (args->opt.sigma <= 0.0) {
-                cli_error("--sigma: expected a positive number, got '%s'", optarg);
-                return EXIT_USAGE;
-            }
+            if (!parse_positive("--sigma", optarg, &args->opt.sigma)) return EXIT_USAGE;
             break;
         case 'g':
-            if (!cli_parse_double("--gamma", optarg, 0.0, 1e300, &args->opt.gamma)) return EXIT_USAGE;
-            if (args->opt.gamma <= 0.0) {
-                cli_error("--gamma: expected a positive number, got '%s'", optarg);
-                return EXIT_USAGE;
-            }
+            if (!parse_positive("--gamma", optarg, &args->opt.gamma)) return EXIT_USAGE;
             break;
         case 'o': args->out_path = optarg; break;
         case OPT_EXACT: exact = true; break;
@@ -127,7 +131,9 @@ static int parse(int argc, char **argv, rbf_args *args)
             break;
         case 'h': usage(stdout); return EXIT_OK;
         case ':': cli_error("%s: needs a value", argv[optind - 1]); return EXIT_USAGE;
-        default: cli_error("unknown option '%s'; see 'blur rbf --help'", argv[optind - 1]); return EXIT_USAGE;
+        default:
+            cli_error("unknown option '%s'; see 'blur rbf --help'", argv[optind - 1]);
+            return EXIT_USAGE;
         }
     }
     if (optind + 1 != argc) {
@@ -139,11 +145,18 @@ static int parse(int argc, char **argv, rbf_args *args)
         cli_error("give one of --sigma or --gamma");
         return EXIT_USAGE;
     }
+    if (blur_rbf_gamma(&args->opt) == 0.0) {
+        cli_error("--sigma %g: gamma = 1/(2 sigma^2) is too large for a double",
+                  args->opt.sigma);
+        return EXIT_USAGE;
+    }
     if (!args->out_path) {
         cli_error("-o K.npy|K.csv is required");
         return EXIT_USAGE;
     }
-    if (strcmp(args->out_path, "-") != 0 && !has_extension(args->out_path, ".npy") &&
+    struct stat st;
+    bool device = stat(args->out_path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode));
+    if (strcmp(args->out_path, "-") != 0 && !device && !has_extension(args->out_path, ".npy") &&
         !has_extension(args->out_path, ".csv")) {
         cli_error("%s: unknown output format; use .npy or .csv", args->out_path);
         return EXIT_USAGE;
@@ -188,9 +201,11 @@ static blur_error compute_and_write(const rbf_args *args, const blur_matrix *x,
     double row_bytes = (double)m * sizeof(double);
     double fit = args->max_memory / row_bytes;
     size_t block = fit >= (double)n ? n : fit >= 1.0 ? (size_t)fit : 1;
-    size_t cells;
-    if (__builtin_mul_overflow(block, m, &cells)) return BLUR_ERR_OVERFLOW;
-    double *buf = malloc(cells * sizeof(double));
+    size_t cells, bytes;
+    if (__builtin_mul_overflow(block, m, &cells) ||
+        __builtin_mul_overflow(cells, sizeof(double), &bytes))
+        return BLUR_ERR_OVERFLOW;
+    double *buf = malloc(bytes);
     if (!buf) return BLUR_ERR_NOMEM;
     blur_matrix_writer *w;
     blur_error err = blur_matrix_writer_open(args->out_path, n, m, &w);
