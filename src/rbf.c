@@ -142,20 +142,43 @@ static inline void store(const rbf_job *job, size_t i, size_t j, double v)
     job->out[(i - job->row0) * job->m + j] = v;
 }
 
-/* Copies the band's upper part (rows i0..i1-1, columns j > i) to the lower half, in tiles of
- * TB columns so that the column reads and row writes both stay in cache. Mirroring each value
+/* A store that bypasses the cache where the CPU can (x86-64: movnti): the mirrored rows are
+ * written whole and not read again, so fetching their lines first would only double the memory
+ * traffic. Callers end with stream_fence() before their results are read by another thread. */
+static inline void store_stream(double *dst, double v)
+{
+#if defined(__x86_64__)
+    long long bits;
+    memcpy(&bits, &v, sizeof bits);
+    _mm_stream_si64((long long *)(void *)dst, bits);
+#else
+    *dst = v;
+#endif
+}
+
+static inline void stream_fence(void)
+{
+#if defined(__x86_64__)
+    _mm_sfence();
+#endif
+}
+
+/* Copies the band's upper part (rows i0..i1-1, columns j > i, j_lo <= j < j_hi) to the lower
+ * half, in tiles of TB columns so that the column reads and row writes both stay in cache; the
+ * fast path calls it for each block of columns while the block is still in L2. Mirroring each value
  * as it is computed scatters the writes over thousands of rows (and pages) instead. Only this
  * band's thread writes these cells (below the diagonal, in columns i0..i1-1). */
-static void mirror_band(const rbf_job *job, size_t i0, size_t i1)
+static void mirror_band(const rbf_job *job, size_t i0, size_t i1, size_t j_lo, size_t j_hi)
 {
     enum { TB = 64 };
     size_t m = job->m;
     double *out = job->out;
-    for (size_t jb = i0; jb < m; jb += TB) {
-        size_t je = jb + TB < m ? jb + TB : m;
+    if (j_lo < i0) j_lo = i0;
+    for (size_t jb = j_lo; jb < j_hi; jb += TB) {
+        size_t je = jb + TB < j_hi ? jb + TB : j_hi;
         for (size_t j = jb; j < je; j++) {
             size_t ie = j < i1 ? j : i1;
-            for (size_t i = i0; i < ie; i++) out[j * m + i] = out[i * m + j];
+            for (size_t i = i0; i < ie; i++) store_stream(&out[j * m + i], out[i * m + j]);
         }
     }
 }
@@ -193,6 +216,10 @@ static void fast_band(rbf_job *job, double *xp, size_t i0, size_t i1)
                 }
             }
         }
+        if (job->mirror) {
+            size_t j_hi = pe * NR < job->m ? pe * NR : job->m;
+            mirror_band(job, i0, i1, pb * NR, j_hi);
+        }
     }
 }
 
@@ -222,9 +249,13 @@ static void *worker_run(void *arg)
         if (b >= job->bands) break;
         size_t i0 = job->row0 + b * MB;
         size_t i1 = i0 + MB < job->row0 + job->count ? i0 + MB : job->row0 + job->count;
-        if (job->micro) fast_band(job, w->xp, i0, i1);
-        else exact_band(job, i0, i1);
-        if (job->mirror) mirror_band(job, i0, i1);
+        if (job->micro) {
+            fast_band(job, w->xp, i0, i1);
+        } else {
+            exact_band(job, i0, i1);
+            if (job->mirror) mirror_band(job, i0, i1, i0, job->m);
+        }
+        stream_fence();
     }
     return NULL;
 }
