@@ -38,50 +38,96 @@ enum {
     MAX_THREADS = 256,
 };
 
-/* acc[r*NR + c] = sum over k of xp[k*MR + r] * yp[k*NR + c], in order k = 0, 1, ... */
+/* One tile of K: k[r*NR + c] = exp(-gamma * max(0, nx[r] + ny[c] - 2 dot)), where dot is the
+ * sum over k = 0, 1, ... of xp[k*MR + r] * yp[k*NR + c], accumulated in that order. */
 typedef void micro_fn(size_t d, const double *restrict xp, const double *restrict yp,
-                      double *restrict acc);
+                      const double *restrict nx, const double *restrict ny, double gamma,
+                      double *restrict k);
 
 static void micro_generic(size_t d, const double *restrict xp, const double *restrict yp,
-                          double *restrict acc)
+                          const double *restrict nx, const double *restrict ny, double gamma,
+                          double *restrict k)
 {
     double a[MR * NR] = {0};
-    for (size_t k = 0; k < d; k++)
+    for (size_t t = 0; t < d; t++)
         for (size_t r = 0; r < MR; r++)
-            for (size_t c = 0; c < NR; c++) a[r * NR + c] += xp[k * MR + r] * yp[k * NR + c];
-    memcpy(acc, a, sizeof a);
+            for (size_t c = 0; c < NR; c++) a[r * NR + c] += xp[t * MR + r] * yp[t * NR + c];
+    for (size_t r = 0; r < MR; r++)
+        for (size_t c = 0; c < NR; c++) {
+            double d2 = (nx[r] + ny[c]) - 2.0 * a[r * NR + c];
+            if (d2 < 0.0) d2 = 0.0; /* cancellation: never let K exceed 1 */
+            k[r * NR + c] = exp(-gamma * d2);
+        }
 }
 
 #if HAVE_X86
-/* Eight independent 4-wide accumulators: enough to cover the FMA latency on two ports. */
+/* exp(t) for t in [-708, 0] (normal results), 4 at a time: t = k ln2 + r with |r| <= ln2/2,
+ * e^r by its Taylor series to r^13 (truncation below 1e-17 relative), times 2^k built in the
+ * exponent bits. Within 2 ulp of the correctly rounded value, and never above 1 for t <= 0
+ * (1 + r q with r q < 0 rounds to at most 1). Lanes below -708 are left to the caller. */
+__attribute__((target("avx2,fma"))) static inline __m256d exp_avx2(__m256d t)
+{
+    const __m256d log2e = _mm256_set1_pd(0x1.71547652b82fep+0);
+    const __m256d ln2_hi = _mm256_set1_pd(0x1.62e42fefa39efp-1);
+    const __m256d ln2_lo = _mm256_set1_pd(0x1.abc9e3b39803fp-56);
+    __m256d kf = _mm256_round_pd(_mm256_mul_pd(t, log2e),
+                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(kf, ln2_hi, t);
+    r = _mm256_fnmadd_pd(kf, ln2_lo, r);
+    static const double inv_fact[14] = {
+        1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320,
+        1.0 / 362880, 1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800.0,
+    };
+    __m256d p = _mm256_set1_pd(inv_fact[13]);
+    for (int i = 12; i >= 0; i--) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(inv_fact[i]));
+    __m256i ki = _mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(kf));
+    __m256i bits = _mm256_slli_epi64(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023)), 52);
+    return _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+}
+
+/* Eight independent 4-wide accumulators: enough to cover the FMA latency on two ports. The
+ * exponential is taken in registers too (libm's scalar exp would cost more than the dots). */
 __attribute__((target("avx2,fma"))) static void
-micro_avx2(size_t d, const double *restrict xp, const double *restrict yp, double *restrict acc)
+micro_avx2(size_t d, const double *restrict xp, const double *restrict yp,
+           const double *restrict nx, const double *restrict ny, double gamma, double *restrict k)
 {
     __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00;
     __m256d c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-    for (size_t k = 0; k < d; k++) {
-        __m256d y0 = _mm256_loadu_pd(yp + k * NR), y1 = _mm256_loadu_pd(yp + k * NR + 4);
-        __m256d x0 = _mm256_broadcast_sd(xp + k * MR + 0);
-        __m256d x1 = _mm256_broadcast_sd(xp + k * MR + 1);
+    for (size_t t = 0; t < d; t++) {
+        __m256d y0 = _mm256_loadu_pd(yp + t * NR), y1 = _mm256_loadu_pd(yp + t * NR + 4);
+        __m256d x0 = _mm256_broadcast_sd(xp + t * MR + 0);
+        __m256d x1 = _mm256_broadcast_sd(xp + t * MR + 1);
         c00 = _mm256_fmadd_pd(x0, y0, c00);
         c01 = _mm256_fmadd_pd(x0, y1, c01);
         c10 = _mm256_fmadd_pd(x1, y0, c10);
         c11 = _mm256_fmadd_pd(x1, y1, c11);
-        __m256d x2 = _mm256_broadcast_sd(xp + k * MR + 2);
-        __m256d x3 = _mm256_broadcast_sd(xp + k * MR + 3);
+        __m256d x2 = _mm256_broadcast_sd(xp + t * MR + 2);
+        __m256d x3 = _mm256_broadcast_sd(xp + t * MR + 3);
         c20 = _mm256_fmadd_pd(x2, y0, c20);
         c21 = _mm256_fmadd_pd(x2, y1, c21);
         c30 = _mm256_fmadd_pd(x3, y0, c30);
         c31 = _mm256_fmadd_pd(x3, y1, c31);
     }
-    _mm256_storeu_pd(acc + 0, c00);
-    _mm256_storeu_pd(acc + 4, c01);
-    _mm256_storeu_pd(acc + 8, c10);
-    _mm256_storeu_pd(acc + 12, c11);
-    _mm256_storeu_pd(acc + 16, c20);
-    _mm256_storeu_pd(acc + 20, c21);
-    _mm256_storeu_pd(acc + 24, c30);
-    _mm256_storeu_pd(acc + 28, c31);
+    __m256d acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}};
+    const __m256d zero = _mm256_setzero_pd(), two = _mm256_set1_pd(2.0);
+    const __m256d neg_gamma = _mm256_set1_pd(-gamma), low = _mm256_set1_pd(-708.0);
+    for (int r = 0; r < MR; r++) {
+        __m256d ni = _mm256_broadcast_sd(nx + r);
+        for (int h = 0; h < 2; h++) {
+            __m256d d2 = _mm256_sub_pd(_mm256_add_pd(ni, _mm256_loadu_pd(ny + 4 * h)),
+                                       _mm256_mul_pd(two, acc[r][h]));
+            d2 = _mm256_max_pd(zero, d2); /* clamp at 0; a NaN stays NaN */
+            __m256d t = _mm256_mul_pd(neg_gamma, d2);
+            double *dst = k + r * NR + 4 * h;
+            _mm256_storeu_pd(dst, exp_avx2(t));
+            if (_mm256_movemask_pd(_mm256_cmp_pd(t, low, _CMP_LT_OQ))) {
+                double tt[4]; /* underflow to subnormal or 0: rare, left to libm */
+                _mm256_storeu_pd(tt, t);
+                for (int c = 0; c < 4; c++)
+                    if (tt[c] < -708.0) dst[c] = exp(tt[c]);
+            }
+        }
+    }
 }
 #endif
 
@@ -112,7 +158,7 @@ double blur_rbf_gamma(const blur_rbf_options *opt)
 typedef struct rbf_job {
     const double *x, *y;  /* n × d and m × d */
     size_t n, m, d;
-    const double *nx, *ny; /* squared norms (fast path) */
+    const double *nx, *ny; /* squared norms (fast path); ny padded to whole panels */
     const double *yp;      /* Y packed in panels of NR columns (fast path) */
     double gamma;
     bool sym;              /* Y is X: the diagonal is exactly 1 */
@@ -194,24 +240,24 @@ static void fast_band(rbf_job *job, double *xp, size_t i0, size_t i1)
             }
     size_t panels = (job->m + NR - 1) / NR;
     size_t first = job->mirror ? i0 / NR : 0;
-    double acc[MR * NR];
+    double tile[MR * NR], ni[MR];
     for (size_t pb = first; pb < panels; pb += job->panels_per_block) {
         size_t pe = pb + job->panels_per_block < panels ? pb + job->panels_per_block : panels;
         for (size_t g = 0; g < groups; g++) {
             size_t ig = i0 + g * MR;
             size_t rows = i1 - ig < MR ? i1 - ig : MR;
+            for (size_t r = 0; r < MR; r++) ni[r] = r < rows ? job->nx[ig + r] : 0.0;
             for (size_t p = pb; p < pe; p++) {
-                job->micro(d, xp + g * d * MR, job->yp + p * d * NR, acc);
+                job->micro(d, xp + g * d * MR, job->yp + p * d * NR, ni, job->ny + p * NR,
+                           job->gamma, tile);
                 size_t j0 = p * NR, cols = job->m - j0 < NR ? job->m - j0 : NR;
                 for (size_t r = 0; r < rows; r++) {
                     size_t i = ig + r;
-                    double ni = job->nx[i];
                     /* mirroring: only j >= i here; the rest is copied by mirror_band */
                     size_t c0 = job->mirror && i > j0 ? i - j0 : 0;
                     for (size_t c = c0; c < cols; c++) {
                         size_t j = j0 + c;
-                        double d2 = ni + job->ny[j] - 2.0 * acc[r * NR + c];
-                        store(job, i, j, kernel_value(job, i, j, d2));
+                        store(job, i, j, job->sym && i == j ? 1.0 : tile[r * NR + c]);
                     }
                 }
             }
@@ -313,7 +359,10 @@ blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
         size_t panels = (m + NR - 1) / NR, yp_cells, xp_cells;
         if (!blur__mul3(panels, NR, d, &yp_cells) || !blur__mul3(threads, MB, d, &xp_cells))
             return BLUR_ERR_OVERFLOW;
-        norms = blur__alloc_array(sym ? n : n + m, sizeof(double));
+        size_t norm_cells; /* X's n, then Y's padded to whole panels */
+        if (!blur__mul(panels, NR, &norm_cells) || norm_cells > SIZE_MAX - n)
+            return BLUR_ERR_OVERFLOW;
+        norms = blur__alloc_array(n + norm_cells, sizeof(double));
         yp = blur__alloc_array(yp_cells, sizeof(double));
         xp = blur__alloc_array(xp_cells, sizeof(double));
         if (!norms || !yp || !xp) {
@@ -321,9 +370,10 @@ blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
             goto done;
         }
         squared_norms(x->data, n, d, norms);
-        if (!sym) squared_norms(y->data, m, d, norms + n);
+        squared_norms(y->data, m, d, norms + n); /* the same values when Y is X */
+        for (size_t j = m; j < panels * NR; j++) norms[n + j] = 0.0;
         job.nx = norms;
-        job.ny = sym ? norms : norms + n;
+        job.ny = norms + n;
         for (size_t p = 0; p < panels; p++)
             for (size_t k = 0; k < d; k++)
                 for (size_t c = 0; c < NR; c++) {
