@@ -261,15 +261,17 @@ void blur_matrix_writer_abort(blur_matrix_writer *writer);
  *
  * Two methods:
  *   BLUR_RBF_FAST  |x|^2 + |y|^2 - 2 x.y, with a blocked, vectorised (AVX2+FMA when the CPU
- *                  has it, chosen at run time), threaded inner product. Distances below 0
- *                  (rounding) become 0, so K never exceeds 1. Rounding error in |x - y|^2 is
+ *                  has it, chosen at run time, with the exponential vectorised too, within
+ *                  2 ulp of libm's), threaded inner product. Distances below 0 (rounding)
+ *                  become 0, so K never exceeds 1. Rounding error in |x - y|^2 is
  *                  about 1e-16 * (|x|^2 + |y|^2): within 1e-12 relative of BLUR_RBF_EXACT while
  *                  gamma * |x|^2 stays below about 1000, i.e. for data whose offset from the
  *                  origin is small against its spread (center it first, or use EXACT).
  *   BLUR_RBF_EXACT each |x - y|^2 summed directly from the differences: no cancellation
  *                  whatever the offset; several times slower for large d.
  * Results do not depend on the thread count, nor on whether a row is computed alone
- * (blur_rbf_rows) or with the whole matrix. */
+ * (blur_rbf_rows) or with the whole matrix; FAST results may differ in the last bits between
+ * CPUs with and without AVX2. Values of |x|^2 that overflow (|x| > 1e154) give NaN in FAST. */
 typedef enum blur_rbf_method { BLUR_RBF_FAST = 0, BLUR_RBF_EXACT } blur_rbf_method;
 
 typedef struct blur_rbf_options {

@@ -3,7 +3,11 @@
  * The fast path is a small matrix product: |x - y|^2 = |x|^2 + |y|^2 - 2 x.y, with the dot
  * products computed MR × NR at a time by a register-blocked micro-kernel over packed panels
  * (AVX2+FMA when the CPU has it, portable C otherwise), and the exponential taken while the
- * tile is still in registers, so no n × m matrix of distances is ever stored. Work is split
+ * tile is still in registers (vectorised in the AVX2 kernel), so no n × m matrix of distances
+ * is ever stored. The symmetric case computes j >= i and copies each block of columns to the
+ * lower half while it is still in cache. No BLAS: the dot products are ~10 % of the time
+ * (perf, n = 10000, d = 64); the rest is the exponential and writing 8 n^2 bytes, which a
+ * dgemm-then-exp route would only add a pass over. Work is split
  * into bands of rows handed out to threads from an atomic counter (the bands of a symmetric
  * matrix shrink towards the bottom, so static bands would leave a thread idle).
  *
@@ -135,7 +139,6 @@ micro_avx2(size_t d, const double *restrict xp, const double *restrict yp,
 static micro_fn *best_micro(void)
 {
 #if HAVE_X86
-    __builtin_cpu_init();
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return micro_avx2;
 #endif
     return micro_generic;
