@@ -192,3 +192,13 @@ uninstall:
 
 clean:
 	rm -rf build build-san build-clang out blur
+
+# --- bench-rbf: the Gaussian kernel matrix against numpy + scipy cdist, in the same run ---
+# (tests/bench/bench_rbf.c runs tests/bench/bench_rbf.py; timings are reported, never asserted)
+BENCH_RBF_BIN := $(BUILD)/bench/bench_rbf
+.PHONY: bench-rbf fixtures-rbf
+bench-rbf: $(BENCH_RBF_BIN)
+	$(BENCH_RBF_BIN) $(BENCH_RBF_THREADS)
+# regenerate tests/fixtures/rbf and tests/fixtures/matrix (numpy, scipy; CI uses the committed ones)
+fixtures-rbf:
+	$(PYTHON) tests/fixtures/make_rbf_fixtures.py

@@ -231,6 +231,96 @@ blur_error blur_matrix_write(const char *path, const blur_matrix *m);
 /* Frees a matrix's data and zeroes it; NULL does nothing. */
 void blur_matrix_free(blur_matrix *m);
 
+/* What a reader learned about a file, for messages and for callers that care how the data
+ * was shaped. */
+typedef struct blur_matrix_info {
+    size_t ndim;      /* dimensions of the .npy array (0 for a scalar, 1 for a vector); 2 for CSV */
+    size_t where;     /* 1-based line (CSV) or row (.npy) of a parse error; 0 = none or n/a */
+    int is_npy;       /* non-zero when the bytes were .npy */
+    char reason[112]; /* what is wrong, e.g. "3 values where the rows above have 4",
+                       * "not a number: 'abc'", "NaN in column 2"; "" when nothing to add */
+} blur_matrix_info;
+
+/* blur_matrix_read and blur_matrix_parse, telling more: on return (success or failure) *info
+ * (may be NULL) is filled as described above. Same errors, same ownership. Thread-safe. */
+blur_error blur_matrix_read_info(const char *path, blur_matrix *m, blur_matrix_info *info);
+blur_error blur_matrix_parse_info(const void *bytes, size_t size, blur_matrix *m,
+                                  blur_matrix_info *info);
+
+/* A matrix file written a block of rows at a time, for results larger than memory: the same
+ * bytes blur_matrix_write would write (.npy float64 C order when the name ends in .npy, else
+ * CSV with 17 significant digits), atomic in the same way. Opaque; one writer is used by one
+ * thread at a time. */
+typedef struct blur_matrix_writer blur_matrix_writer;
+
+/* Starts writing a rows × cols matrix to path. Errors: BLUR_ERR_INVALID (zero size),
+ * OVERFLOW, OPEN, WRITE (errno), NOMEM. On failure *writer is NULL and no file is left. */
+blur_error blur_matrix_writer_open(const char *path, size_t rows, size_t cols,
+                                   blur_matrix_writer **writer);
+
+/* Appends `count` rows of cols doubles each (row-major) from data. Errors: BLUR_ERR_INVALID
+ * (more rows than announced), WRITE (errno). After an error, call blur_matrix_writer_abort. */
+blur_error blur_matrix_writer_rows(blur_matrix_writer *writer, const double *data,
+                                   size_t count);
+
+/* Finishes: the file appears complete under its name. Frees the writer in every case.
+ * Errors: BLUR_ERR_INVALID (fewer rows written than announced; nothing is left), WRITE. */
+blur_error blur_matrix_writer_close(blur_matrix_writer *writer);
+
+/* Gives up: removes the partial file and frees the writer. NULL does nothing. */
+void blur_matrix_writer_abort(blur_matrix_writer *writer);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Gaussian kernel matrices                                                                  */
+/* ---------------------------------------------------------------------------------------- */
+
+/* The Gaussian (RBF) kernel matrix of data points: K[i][j] = exp(-gamma * |x_i - y_j|^2) with
+ * gamma = 1 / (2 sigma^2), for the rows x_i of X (n × d) and y_j of Y (m × d); with Y absent,
+ * Y = X and K is n × n, symmetric, computed once and mirrored, with a diagonal of exactly 1.
+ *
+ * Two methods:
+ *   BLUR_RBF_FAST  |x|^2 + |y|^2 - 2 x.y, with a blocked, vectorised (AVX2+FMA when the CPU
+ *                  has it, chosen at run time, with the exponential vectorised too, within
+ *                  2 ulp of libm's), threaded inner product. Distances below 0 (rounding)
+ *                  become 0, so K never exceeds 1. Rounding error in |x - y|^2 is
+ *                  about 1e-16 * (|x|^2 + |y|^2): within 1e-12 relative of BLUR_RBF_EXACT while
+ *                  gamma * |x|^2 stays below about 1000, i.e. for data whose offset from the
+ *                  origin is small against its spread (center it first, or use EXACT).
+ *   BLUR_RBF_EXACT each |x - y|^2 summed directly from the differences: no cancellation
+ *                  whatever the offset; several times slower for large d.
+ * Results do not depend on the thread count, nor on whether a row is computed alone
+ * (blur_rbf_rows) or with the whole matrix; FAST results may differ in the last bits between
+ * CPUs with and without AVX2. Values of |x|^2 that overflow (|x| > 1e154) give NaN in FAST. */
+typedef enum blur_rbf_method { BLUR_RBF_FAST = 0, BLUR_RBF_EXACT } blur_rbf_method;
+
+typedef struct blur_rbf_options {
+    double sigma;           /* > 0: gamma = 1/(2 sigma^2); 0 = use gamma */
+    double gamma;           /* > 0 when sigma is 0; exactly one of the two must be set */
+    blur_rbf_method method;
+    unsigned threads;       /* 0 = one per core */
+} blur_rbf_options;
+#define BLUR_RBF_OPTIONS_INIT {0.0, 0.0, BLUR_RBF_FAST, 0}
+
+/* Computes K(X, Y) into out, rows × cols = x->rows × (y ? y->rows : x->rows), row-major;
+ * out_cells must be at least that product. y may be NULL (or equal to x) for the symmetric
+ * K(X, X). X and Y must have the same number of columns d >= 1 and finite values. out is the
+ * caller's and must not overlap X or Y. Errors: BLUR_ERR_INVALID (NULL or empty matrices, d
+ * mismatch, sigma and gamma both or neither set, non-positive or non-finite, unknown method,
+ * out too small), OVERFLOW, NOMEM. On error out is unspecified. Thread-safe: distinct calls
+ * may run at once. */
+blur_error blur_rbf(const blur_matrix *x, const blur_matrix *y, const blur_rbf_options *opt,
+                    double *out, size_t out_cells);
+
+/* Rows row0 .. row0 + count - 1 of the same K, into out[count × cols], for writing a matrix
+ * larger than memory a block at a time (blur_matrix_writer). Every value equals the one
+ * blur_rbf gives, bit for bit. Errors as blur_rbf, and BLUR_ERR_INVALID when the rows run past
+ * x->rows. */
+blur_error blur_rbf_rows(const blur_matrix *x, const blur_matrix *y, const blur_rbf_options *opt,
+                         size_t row0, size_t count, double *out, size_t out_cells);
+
+/* The gamma an options struct means (1/(2 sigma^2), or gamma), or 0 when it is invalid. */
+double blur_rbf_gamma(const blur_rbf_options *opt);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Gaussian masks                                                                            */
 /* ---------------------------------------------------------------------------------------- */

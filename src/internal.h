@@ -284,5 +284,13 @@ bool blur__iir_accepts(const blur__iir *f, const blur_image *src);
  * buffer between runs (under its own lock; a concurrent run allocates its own). Errors:
  * BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
 blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, unsigned threads);
+/* ---- rbf.c ---- */
+
+/* Rows row0 .. row0+count-1 of K(X, Y) into out (count × m). mirror: the whole symmetric
+ * matrix (y NULL or x, row0 0, count n), upper half computed and mirrored. force_generic: the
+ * portable micro-kernel instead of the one chosen for this CPU (for the tests). */
+blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
+                             const blur_rbf_options *opt, size_t row0, size_t count,
+                             bool mirror, bool force_generic, double *out, size_t out_cells);
 
 #endif

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -57,7 +58,8 @@ static blur_error npy_parse_descr(const char *p, npy_type *t)
     char *end;
     unsigned long size = strtoul(p + 3, &end, 10);
     if (*end != p[0]) return BLUR_ERR_PARSE;
-    bool little = order == '<' || order == '|' || (order == '=' && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
+    bool little = order == '<' || order == '|' ||
+                  (order == '=' && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__);
     if (order != '<' && order != '>' && order != '|' && order != '=') return BLUR_ERR_PARSE;
     bool ok = (kind == 'f' && (size == 4 || size == 8)) ||
               ((kind == 'i' || kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8));
@@ -102,10 +104,27 @@ static double npy_value(const unsigned char *p, const npy_type *t)
     }
 }
 
-static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix *m,
-                            size_t *where)
+/* Sets the reason of an error, when the caller asked for one. */
+static void set_reason(blur_matrix_info *info, size_t where, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void set_reason(blur_matrix_info *info, size_t where, const char *fmt, ...)
 {
-    if (size < 10) return BLUR_ERR_TRUNCATED;
+    if (!info) return;
+    info->where = where;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(info->reason, sizeof info->reason, fmt, ap);
+    va_end(ap);
+}
+
+static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix *m,
+                            blur_matrix_info *info)
+{
+    if (info) info->is_npy = 1;
+    if (size < 10) {
+        set_reason(info, 0, "the .npy header is cut short");
+        return BLUR_ERR_TRUNCATED;
+    }
     unsigned major = bytes[6];
     size_t header_len, offset;
     if (major == 1) {
@@ -117,9 +136,13 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
                      (size_t)bytes[11] << 24;
         offset = 12;
     } else {
+        set_reason(info, 0, ".npy format version %u", major);
         return BLUR_ERR_UNSUPPORTED;
     }
-    if (header_len > size - offset || header_len > 65536) return BLUR_ERR_TRUNCATED;
+    if (header_len > size - offset || header_len > 65536) {
+        set_reason(info, 0, "the .npy header is cut short");
+        return BLUR_ERR_TRUNCATED;
+    }
     char *header = malloc(header_len + 1);
     if (!header) return BLUR_ERR_NOMEM;
     memcpy(header, bytes + offset, header_len);
@@ -152,8 +175,16 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
         }
     }
     bool fortran_order = fortran && strncmp(fortran, "True", 4) == 0;
+    if (err == BLUR_ERR_UNSUPPORTED) {
+        const char *d = npy_field(header, "'descr'");
+        set_reason(info, 0, "dtype %.20s; use float64, float32 or an integer type",
+                   d ? d : "?");
+    } else if (err == BLUR_ERR_PARSE) {
+        set_reason(info, 0, "malformed .npy header");
+    }
     free(header);
     if (err) return err;
+    if (info) info->ndim = ndim;
 
     size_t rows = ndim == 0 ? 1 : ndim == 1 ? 1 : dims[0];
     size_t cols = 1;
@@ -166,12 +197,14 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
     offset += header_len;
     if (size - offset < data_bytes) {
         blur_matrix_free(m);
+        set_reason(info, 0, "the data ends after %zu of %zu bytes", size - offset, data_bytes);
         return BLUR_ERR_TRUNCATED;
     }
     /* Fortran order of a 2D array is the transpose; more dimensions in Fortran order are
      * rare enough to refuse rather than get wrong. */
     if (fortran_order && ndim > 2) {
         blur_matrix_free(m);
+        set_reason(info, 0, "Fortran order with %zu dimensions", ndim);
         return BLUR_ERR_UNSUPPORTED;
     }
     for (size_t i = 0; i < cells; i++) {
@@ -179,7 +212,7 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
         size_t src = fortran_order ? c * rows + r : i;
         double v = npy_value(bytes + offset + src * type.size, &type);
         if (!isfinite(v)) {
-            if (where) *where = r + 1;
+            set_reason(info, r + 1, "%s in column %zu", isnan(v) ? "NaN" : "infinity", c + 1);
             blur_matrix_free(m);
             return BLUR_ERR_PARSE;
         }
@@ -192,9 +225,9 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
 
 static bool is_separator(char c) { return c == ',' || c == ' ' || c == '\t' || c == ';'; }
 
-/* Counts the values of one line of CSV, or -1 when something is not a finite number. Fills
- * out[] when given. */
-static long csv_line(const char *p, const char *end, double *out)
+/* Counts the values of one line of CSV, or -1 when something is not a finite number (said in
+ * reason[]). Fills out[] when given. */
+static long csv_line(const char *p, const char *end, double *out, char *reason, size_t cap)
 {
     long count = 0;
     char buf[128];
@@ -204,12 +237,23 @@ static long csv_line(const char *p, const char *end, double *out)
         const char *start = p;
         while (p < end && !is_separator(*p) && *p != '\r') p++;
         size_t len = (size_t)(p - start);
-        if (len >= sizeof buf) return -1;
+        if (len >= sizeof buf) {
+            snprintf(reason, cap, "not a number: '%.20s...'", start);
+            return -1;
+        }
         memcpy(buf, start, len);
         buf[len] = '\0';
         char *stop;
         double v = strtod(buf, &stop);
-        if (*stop || !isfinite(v)) return -1;
+        if (*stop || len == 0) {
+            snprintf(reason, cap, "not a number: '%.40s'", buf);
+            return -1;
+        }
+        if (!isfinite(v)) {
+            snprintf(reason, cap, "%s in column %ld", isnan(v) ? "NaN" : "infinity",
+                     count + 1);
+            return -1;
+        }
         if (out) out[count] = v;
         count++;
     }
@@ -222,8 +266,11 @@ static bool csv_skip(const char *p, const char *end)
     return p == end || *p == '#';
 }
 
-static blur_error csv_parse(const char *text, size_t size, blur_matrix *m, size_t *where)
+static blur_error csv_parse(const char *text, size_t size, blur_matrix *m,
+                            blur_matrix_info *info)
 {
+    char reason[96] = "";
+    if (info) info->ndim = 2;
     const char *end = text + size;
     size_t rows = 0, cols = 0, line = 0;
     /* First pass: shape and validity; second: the values. */
@@ -235,9 +282,13 @@ static blur_error csv_parse(const char *text, size_t size, blur_matrix *m, size_
             if (!eol) eol = end;
             line++;
             if (!csv_skip(p, eol)) {
-                long n = csv_line(p, eol, pass ? m->data + row * cols : NULL);
+                long n = csv_line(p, eol, pass ? m->data + row * cols : NULL, reason,
+                                  sizeof reason);
+                if (n > 0 && row > 0 && (size_t)n != cols)
+                    snprintf(reason, sizeof reason, "%ld values where the rows above have %zu",
+                             n, cols);
                 if (n <= 0 || (row > 0 && (size_t)n != cols) || (pass && row >= rows)) {
-                    if (where) *where = line;
+                    set_reason(info, line, "%s", reason);
                     if (pass) blur_matrix_free(m);
                     return BLUR_ERR_PARSE;
                 }
@@ -247,7 +298,10 @@ static blur_error csv_parse(const char *text, size_t size, blur_matrix *m, size_
             p = eol + 1;
         }
         if (pass == 0) {
-            if (row == 0) return BLUR_ERR_EMPTY;
+            if (row == 0) {
+                set_reason(info, 0, "no numbers (only blank or comment lines)");
+                return BLUR_ERR_EMPTY;
+            }
             rows = row;
             blur_error err = matrix_alloc(m, rows, cols);
             if (err) return err;
@@ -256,23 +310,43 @@ static blur_error csv_parse(const char *text, size_t size, blur_matrix *m, size_
     return BLUR_OK;
 }
 
-blur_error blur_matrix_parse(const void *bytes, size_t size, blur_matrix *m, size_t *where)
+blur_error blur_matrix_parse_info(const void *bytes, size_t size, blur_matrix *m,
+                                  blur_matrix_info *info)
 {
+    if (info) memset(info, 0, sizeof *info);
     if (!m || (!bytes && size)) return BLUR_ERR_INVALID;
     memset(m, 0, sizeof *m);
-    if (where) *where = 0;
     if (size == 0) return BLUR_ERR_EMPTY;
     if (size >= sizeof npy_magic && memcmp(bytes, npy_magic, sizeof npy_magic) == 0)
-        return npy_parse(bytes, size, m, where);
-    if (memchr(bytes, '\0', size)) return BLUR_ERR_PARSE; /* binary, and not .npy */
-    return csv_parse(bytes, size, m, where);
+        return npy_parse(bytes, size, m, info);
+    if (memchr(bytes, '\0', size)) { /* binary, and not .npy */
+        set_reason(info, 0, "binary data that is not .npy");
+        return BLUR_ERR_PARSE;
+    }
+    return csv_parse(bytes, size, m, info);
+}
+
+blur_error blur_matrix_parse(const void *bytes, size_t size, blur_matrix *m, size_t *where)
+{
+    blur_matrix_info info;
+    blur_error err = blur_matrix_parse_info(bytes, size, m, &info);
+    if (where) *where = info.where;
+    return err;
 }
 
 blur_error blur_matrix_read(const char *path, blur_matrix *m, size_t *where)
 {
+    blur_matrix_info info;
+    blur_error err = blur_matrix_read_info(path, m, &info);
+    if (where) *where = info.where;
+    return err;
+}
+
+blur_error blur_matrix_read_info(const char *path, blur_matrix *m, blur_matrix_info *info)
+{
+    if (info) memset(info, 0, sizeof *info);
     if (!path || !m) return BLUR_ERR_INVALID;
     memset(m, 0, sizeof *m);
-    if (where) *where = 0;
     bool is_stdin = strcmp(path, "-") == 0;
     FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp) return BLUR_ERR_OPEN;
@@ -298,7 +372,7 @@ blur_error blur_matrix_read(const char *path, blur_matrix *m, size_t *where)
     }
     int saved = errno;
     if (!is_stdin) fclose(fp);
-    if (!err) err = blur_matrix_parse(buf, len, m, where);
+    if (!err) err = blur_matrix_parse_info(buf, len, m, info);
     free(buf);
     errno = saved;
     return err;
@@ -333,31 +407,94 @@ static size_t npy_header(char *out, size_t cap, size_t rows, size_t cols)
     return padded;
 }
 
+struct blur_matrix_writer {
+    blur__output *out;
+    FILE *fp;
+    size_t rows, cols, written;
+    bool npy;
+};
+
+blur_error blur_matrix_writer_open(const char *path, size_t rows, size_t cols,
+                                   blur_matrix_writer **writer)
+{
+    if (!writer) return BLUR_ERR_INVALID;
+    *writer = NULL;
+    size_t cells;
+    if (!path || !rows || !cols) return BLUR_ERR_INVALID;
+    if (!blur__mul(rows, cols, &cells) || !blur__mul(cells, sizeof(double), &cells))
+        return BLUR_ERR_OVERFLOW;
+    blur_matrix_writer *w = calloc(1, sizeof *w);
+    if (!w) return BLUR_ERR_NOMEM;
+    w->rows = rows;
+    w->cols = cols;
+    w->npy = ends_with(path, ".npy");
+    blur_error err = blur__output_open(path, &w->out);
+    if (err) {
+        free(w);
+        return err;
+    }
+    w->fp = blur__output_stream(w->out);
+    if (w->npy) {
+        char header[256];
+        size_t n = npy_header(header, sizeof header, rows, cols);
+        if (fwrite(header, 1, n, w->fp) != n) {
+            blur_matrix_writer_abort(w);
+            return BLUR_ERR_WRITE;
+        }
+    }
+    *writer = w;
+    return BLUR_OK;
+}
+
+blur_error blur_matrix_writer_rows(blur_matrix_writer *w, const double *data, size_t count)
+{
+    if (!w || (!data && count) || count > w->rows - w->written) return BLUR_ERR_INVALID;
+    bool failed = false;
+    if (w->npy) {
+        /* .npy data is little-endian here ('<f8'); so is every machine we build for. */
+        _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian only");
+        size_t cells = count * w->cols; /* within rows*cols, checked at open */
+        failed = fwrite(data, sizeof(double), cells, w->fp) != cells;
+    } else {
+        for (size_t r = 0; r < count && !failed; r++)
+            for (size_t c = 0; c < w->cols && !failed; c++)
+                failed = fprintf(w->fp, "%.17g%c", data[r * w->cols + c],
+                                 c + 1 == w->cols ? '\n' : ',') < 0;
+    }
+    if (failed) return BLUR_ERR_WRITE;
+    w->written += count;
+    return BLUR_OK;
+}
+
+blur_error blur_matrix_writer_close(blur_matrix_writer *w)
+{
+    if (!w) return BLUR_ERR_INVALID;
+    if (w->written != w->rows) {
+        blur_matrix_writer_abort(w);
+        return BLUR_ERR_INVALID;
+    }
+    blur_error err = blur__output_commit(w->out);
+    free(w);
+    return err;
+}
+
+void blur_matrix_writer_abort(blur_matrix_writer *w)
+{
+    if (!w) return;
+    blur__output_abort(w->out);
+    free(w);
+}
+
 blur_error blur_matrix_write(const char *path, const blur_matrix *m)
 {
     if (!path || !m || !m->data || !m->rows || !m->cols) return BLUR_ERR_INVALID;
-    blur__output *out;
-    blur_error err = blur__output_open(path, &out);
+    blur_matrix_writer *w;
+    blur_error err = blur_matrix_writer_open(path, m->rows, m->cols, &w);
     if (err) return err;
-    FILE *fp = blur__output_stream(out);
-    bool failed = false;
-    if (ends_with(path, ".npy")) {
-        char header[256];
-        size_t n = npy_header(header, sizeof header, m->rows, m->cols);
-        failed = fwrite(header, 1, n, fp) != n;
-        /* .npy data is little-endian here ('<f8'); so is every machine we build for. */
-        _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian only");
-        if (!failed) failed = fwrite(m->data, sizeof(double), m->rows * m->cols, fp) !=
-                              m->rows * m->cols;
-    } else {
-        for (size_t r = 0; r < m->rows && !failed; r++)
-            for (size_t c = 0; c < m->cols && !failed; c++)
-                failed = fprintf(fp, "%.17g%c", m->data[r * m->cols + c],
-                                 c + 1 == m->cols ? '\n' : ',') < 0;
+    err = blur_matrix_writer_rows(w, m->data, m->rows);
+    if (err) {
+        blur_matrix_writer_abort(w);
+        return err;
     }
-    if (failed) {
-        blur__output_abort(out);
-        return BLUR_ERR_WRITE;
-    }
-    return blur__output_commit(out);
+    return blur_matrix_writer_close(w);
 }

@@ -29,5 +29,6 @@ bool cli_check_output_name(const char *path);
  * returns an exit code. */
 int cmd_blur(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
+int cmd_rbf(int argc, char **argv);
 
 #endif
