@@ -10,6 +10,7 @@
 static void usage(FILE *to)
 {
     fputs("Usage: blur IN OUT --sigma S [options]\n"
+          "       blur --sigma S -o OUTDIR IN... [options]   (batch mode, below)\n"
           "       blur COMMAND --help   (commands: kernel, compare, rbf)\n"
           "\n"
           "Blurs image IN into OUT with a Gaussian, reproducing\n"
@@ -35,6 +36,7 @@ static void usage(FILE *to)
           "\n"
           "Exit status: 0 success, 1 a file could not be read or written, 2 bad usage.\n",
           to);
+    cli_batch_usage(to);
 }
 
 enum {
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
     {"max-pixels", required_argument, NULL, OPT_MAX_PIXELS},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    CLI_BATCH_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -74,6 +77,7 @@ typedef struct blur_args {
     blur_write_options write;
     bool sigma_given;
     const char *in, *out;
+    cli_batch batch; /* batch mode, when batch.output_dir is set */
 } blur_args;
 
 /* Parses the command line into args; returns -1 to go on, or the exit code to stop with. */
@@ -85,7 +89,10 @@ static int parse(int argc, char **argv, blur_args *args)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":s:j:q:h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:j:q:ho:r", long_options, NULL)) != -1) {
+        int batch = cli_batch_option(&args->batch, c, optarg);
+        if (batch < 0) return EXIT_USAGE;
+        if (batch > 0) continue;
         switch (c) {
         case 's':
             if (!cli_parse_double("--sigma", optarg, 0.0, huge, &value)) return EXIT_USAGE;
@@ -147,7 +154,9 @@ static int parse(int argc, char **argv, blur_args *args)
             return EXIT_USAGE;
         }
     }
-    if (argc - optind != 2) {
+    if (args->batch.output_dir && args->sigma_given)
+        return cli_batch_inputs(&args->batch, argc - optind, argv + optind);
+    if (!args->batch.output_dir && argc - optind != 2) {
         cli_error(argc - optind < 2 ? "expected IN and OUT (see blur --help)"
                                     : "too many arguments: expected IN and OUT");
         return EXIT_USAGE;
@@ -172,47 +181,69 @@ static void plan_error(const blur_args *args, blur_error err)
         cli_error("invalid filter settings: %s", blur_strerror(err));
 }
 
+/* Blurs one file into another: the single-file form, and each image of batch mode, on several
+ * threads at once (so it changes nothing it is given). On failure *failed names the file at
+ * fault, with errno kept from the failing call. */
+typedef struct blur_job {
+    const blur_args *args;
+    const blur_plan *plan;
+} blur_job;
+
+static blur_error blur_file(void *ctx, const char *in, const char *out, const char **failed)
+{
+    const blur_job *job = ctx;
+    blur_write_options write = job->args->write;
+    blur_image src = {0}, dst = {0};
+    blur_image_meta meta = {0};
+    *failed = in;
+    errno = 0;
+    blur_error err = blur_image_read(in, &job->args->read, &src, &meta);
+    if (err) goto done;
+    err = blur_image_alloc(&dst, src.width, src.height, src.channels, src.depth);
+    if (!err) err = blur_plan_run(job->plan, &src, &dst);
+    if (err) goto done;
+    write.meta = &meta;
+    *failed = out;
+    errno = 0;
+    err = blur_image_write(out, &dst, &write);
+done:;
+    int saved = errno;
+    blur_image_free(&src);
+    blur_image_free(&dst);
+    blur_image_meta_free(&meta);
+    errno = saved;
+    return err;
+}
+
 int cmd_blur(int argc, char **argv)
 {
     blur_args args = {BLUR_OPTIONS_INIT, BLUR_READ_OPTIONS_INIT, BLUR_WRITE_OPTIONS_INIT,
-                      false, NULL, NULL};
+                      false, NULL, NULL, {0}};
     int stop = parse(argc, argv, &args);
     if (stop >= 0) return stop;
-    if (!cli_check_output_name(args.out)) return EXIT_USAGE;
+    bool batch = args.batch.output_dir != NULL;
+    if (batch && (stop = cli_batch_prepare(&args.batch, &args.filter.threads)) >= 0) return stop;
+    if (!batch && !cli_check_output_name(args.out)) return EXIT_USAGE;
 
     blur_plan *plan;
     blur_error err = blur_plan_create(&args.filter, &plan);
     if (err) {
         plan_error(&args, err);
+        cli_batch_free(&args.batch);
         return EXIT_USAGE;
     }
-    int status = EXIT_FAIL;
-    blur_image src = {0}, dst = {0};
-    blur_image_meta meta = {0};
-    errno = 0;
-    err = blur_image_read(args.in, &args.read, &src, &meta);
-    if (err) {
-        cli_file_error(args.in, err);
-        goto done;
+    blur_job job = {&args, plan};
+    int status = EXIT_OK;
+    if (batch) {
+        status = cli_batch_run(&args.batch, blur_file, &job);
+    } else {
+        const char *failed;
+        err = blur_file(&job, args.in, args.out, &failed);
+        if (err) {
+            cli_file_error(failed, err);
+            status = EXIT_FAIL;
+        }
     }
-    err = blur_image_alloc(&dst, src.width, src.height, src.channels, src.depth);
-    if (!err) err = blur_plan_run(plan, &src, &dst);
-    if (err) {
-        cli_file_error(args.in, err);
-        goto done;
-    }
-    args.write.meta = &meta;
-    errno = 0;
-    err = blur_image_write(args.out, &dst, &args.write);
-    if (err) {
-        cli_file_error(args.out, err);
-        goto done;
-    }
-    status = EXIT_OK;
-done:
-    blur_image_free(&src);
-    blur_image_free(&dst);
-    blur_image_meta_free(&meta);
     blur_plan_free(plan);
     return status;
 }
