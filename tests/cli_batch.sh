@@ -104,9 +104,10 @@ run "$BLUR" --sigma 1 -o "$T/dup" "$IN/small.png" "$IN/sub/deep/../../small.png"
 expect_true "two inputs for one output: the second fails" grep -q "same output $T/dup/small.png as $IN/small.png" "$T/stderr"
 mkdir -p "$T/bad/small.png"
 mkdir -p "$IN/sub2" && cp "$IN/small.png" "$IN/sub2/x.png"
-run "$BLUR" --sigma 1 -o "$T/bad" -r "$IN/small.png" "$IN/sub2" --force
+run "$BLUR" --sigma 1 -o "$T/bad" -r "$IN/small.png" "$IN/sub2"
 expect_status "unwritable outputs fail" 1
 expect_true "... an output that is a directory" grep -q "^blur: $T/bad/small.png: cannot open: Is a directory$" "$T/stderr"
+expect_true "... and the others go on" test -s "$T/bad/x.png"
 rm -rf "$IN/sub2"
 cp "$IN/small.png" "$T/bad/in.png"
 mkdir -p "$T/bad2" && : >"$T/bad2/notadir"

@@ -243,7 +243,9 @@ static void add_file(const cli_batch *batch, struct cli_batch_list *list, const 
         return;
     }
     struct stat st;
-    if (!batch->force && stat(t->out, &st) == 0) t->state = TASK_SKIP;
+    /* Outputs are written atomically, so one that exists is complete. A directory in the way
+     * is no output: it fails when written, rather than being skipped in silence. */
+    if (!batch->force && stat(t->out, &st) == 0 && !S_ISDIR(st.st_mode)) t->state = TASK_SKIP;
 }
 
 static int compare_names(const void *a, const void *b)
