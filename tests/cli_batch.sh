@@ -123,6 +123,8 @@ run "$BLUR" --sigma 1 -o "$T/u"
 expect_error "no inputs" 2 "^blur: expected IN files or directories"
 run "$BLUR" -o "$T/u" "$IN/small.png"
 expect_error "batch without --sigma" 2 "^blur: --sigma is required"
+run "$BLUR" --sigma 1 -o "$IN/other" -r "$IN/other"
+expect_error "an input directory that is OUTDIR" 2 "^blur: $IN/other: is the output directory too"
 run "$BLUR" --sigma 1 -o "$T/u" "$IN/small.png" --format gif
 expect_error "unknown --format" 2 "^blur: --format: expected png"
 run "$BLUR" --sigma 1 -o "$T/u" "$IN/small.png" --jobs 0

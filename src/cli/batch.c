@@ -349,6 +349,11 @@ static bool add_input(const cli_batch *batch, struct cli_batch_list *list, const
             cli_error("%s: is a directory (use -r to blur the images in it)", in);
             return false;
         }
+        if (list->have_out && st.st_dev == list->out_dev && st.st_ino == list->out_ino) {
+            /* Its outputs would be taken as inputs by the next run. */
+            cli_error("%s: is the output directory too (give -o another directory)", in);
+            return false;
+        }
         bool dotdot = false;
         char *rel = rel_from_path ? listed_path(in, &dotdot) : strdup("");
         if (!rel) list->nomem = true;
