@@ -10,6 +10,7 @@
 static void usage(FILE *to)
 {
     fputs("Usage: blur IN OUT --sigma S [options]\n"
+          "       blur --sigma S -o OUTDIR IN... [options]   (batch mode, below)\n"
           "       blur COMMAND --help   (commands: kernel, compare, rbf)\n"
           "\n"
           "Blurs image IN into OUT with a Gaussian, reproducing\n"
@@ -55,6 +56,7 @@ static void usage(FILE *to)
           "\n"
           "Exit status: 0 success, 1 a file could not be read or written, 2 bad usage.\n",
           to);
+    cli_batch_usage(to);
 }
 
 enum {
@@ -109,6 +111,7 @@ static const struct option long_options[] = {
     {"png-filter", required_argument, NULL, OPT_PNG_FILTER},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
+    CLI_BATCH_LONG_OPTIONS,
     {NULL, 0, NULL, 0},
 };
 
@@ -120,6 +123,7 @@ typedef struct blur_args {
     const char *in, *out;
     blur_matrix kernel; /* --kernel's mask; filter.kernel points here when given */
     const char *kernel_path;
+    cli_batch batch; /* batch mode, when batch.output_dir is set */
 } blur_args;
 
 static const struct {
@@ -208,7 +212,10 @@ static int parse(int argc, char **argv, blur_args *args)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":s:j:q:h", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:j:q:ho:r", long_options, NULL)) != -1) {
+        int batch = cli_batch_option(&args->batch, c, optarg);
+        if (batch < 0) return EXIT_USAGE;
+        if (batch > 0) continue;
         switch (c) {
         case 's':
             if (!cli_parse_double("--sigma", optarg, 0.0, huge, &value)) return EXIT_USAGE;
@@ -308,7 +315,9 @@ static int parse(int argc, char **argv, blur_args *args)
             return EXIT_USAGE;
         }
     }
-    if (argc - optind != 2) {
+    if (args->batch.output_dir && args->sigma_given)
+        return cli_batch_inputs(&args->batch, argc - optind, argv + optind);
+    if (!args->batch.output_dir && argc - optind != 2) {
         cli_error(argc - optind < 2 ? "expected IN and OUT (see blur --help)"
                                     : "too many arguments: expected IN and OUT");
         return EXIT_USAGE;
@@ -341,24 +350,60 @@ static void plan_error(const blur_args *args, blur_error err)
         cli_error("invalid filter settings: %s", blur_strerror(err));
 }
 
+/* Blurs one file into another: the single-file form, and each image of batch mode, on several
+ * threads at once (so it changes nothing it is given). On failure *failed names the file at
+ * fault, with errno kept from the failing call. */
+typedef struct blur_job {
+    const blur_args *args;
+    const blur_plan *plan;
+} blur_job;
+
+static blur_error blur_one(void *ctx, const char *in, const char *out, const char **failed)
+{
+    const blur_job *job = ctx;
+    /* PNG compression gets the filter's share of the cores: in batch mode that is
+     * cores / jobs, so jobs never oversubscribe the machine. */
+    blur_write_options write = job->args->write;
+    write.threads = job->args->filter.threads;
+    errno = 0;
+    return blur_file(job->plan, in, out, &job->args->read, &write, failed);
+}
+
 int cmd_blur(int argc, char **argv)
 {
     blur_args args = {BLUR_OPTIONS_INIT, BLUR_READ_OPTIONS_INIT, BLUR_WRITE_OPTIONS_INIT,
-                      false, NULL, NULL, {0, 0, NULL}, NULL};
+                      false, NULL, NULL, {0, 0, NULL}, NULL, {0}};
     blur_plan *plan = NULL;
     int status = parse(argc, argv, &args);
-    if (status < 0 && !cli_check_output_name(args.out)) status = EXIT_USAGE;
+    bool batch = args.batch.output_dir != NULL;
+    if (status < 0 && batch) {
+        int stop = cli_batch_prepare(&args.batch, &args.filter.threads);
+        if (stop >= 0) status = stop;
+    }
+    if (status < 0 && !batch && !cli_check_output_name(args.out)) status = EXIT_USAGE;
     blur_error err = BLUR_OK;
     if (status < 0 && (err = blur_plan_create(&args.filter, &plan)) != BLUR_OK) {
         plan_error(&args, err);
         status = EXIT_USAGE;
     }
     blur_matrix_free(&args.kernel); /* the plan has its own copy */
-    if (status >= 0) return status;
-    const char *failed;
-    errno = 0;
-    err = blur_file(plan, args.in, args.out, &args.read, &args.write, &failed);
-    if (err) cli_file_error(failed, err);
+    if (status >= 0) {
+        cli_batch_free(&args.batch);
+        return status;
+    }
+    blur_job job = {&args, plan};
+    status = EXIT_OK;
+    if (batch) {
+        status = cli_batch_run(&args.batch, blur_one, &job);
+    } else {
+        const char *failed;
+        err = blur_one(&job, args.in, args.out, &failed);
+        if (err) {
+            cli_file_error(failed, err);
+            status = EXIT_FAIL;
+        }
+    }
     blur_plan_free(plan);
-    return err ? EXIT_FAIL : EXIT_OK;
+    cli_batch_free(&args.batch);
+    return status;
 }

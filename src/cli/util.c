@@ -18,16 +18,23 @@ void cli_error(const char *fmt, ...)
     va_end(ap);
 }
 
+void cli_file_message(char *buf, size_t size, const char *path, blur_error err, int errnum)
+{
+    const char *name = strcmp(path, "-") == 0 ? "(standard stream)" : path;
+    if ((err == BLUR_ERR_OPEN || err == BLUR_ERR_READ || err == BLUR_ERR_WRITE) && errnum)
+        snprintf(buf, size, "%s: %s: %s", name, blur_strerror(err), strerror(errnum));
+    else if (err == BLUR_ERR_EXTENSION)
+        snprintf(buf, size, "%s: %s; use .png, .jpg, .jpeg, .bmp, .tga or .hdr", name,
+                 blur_strerror(err));
+    else
+        snprintf(buf, size, "%s: %s", name, blur_strerror(err));
+}
+
 void cli_file_error(const char *path, blur_error err)
 {
-    int saved = errno;
-    const char *name = strcmp(path, "-") == 0 ? "(standard stream)" : path;
-    if ((err == BLUR_ERR_OPEN || err == BLUR_ERR_READ || err == BLUR_ERR_WRITE) && saved)
-        cli_error("%s: %s: %s", name, blur_strerror(err), strerror(saved));
-    else if (err == BLUR_ERR_EXTENSION)
-        cli_error("%s: %s; use .png, .jpg, .jpeg, .bmp, .tga or .hdr", name, blur_strerror(err));
-    else
-        cli_error("%s: %s", name, blur_strerror(err));
+    char message[4096 + 200];
+    cli_file_message(message, sizeof message, path, err, errno);
+    cli_error("%s", message);
 }
 
 bool cli_parse_double(const char *option, const char *arg, double min, double max,
