@@ -29,5 +29,12 @@ bool cli_check_output_name(const char *path);
  * returns an exit code. */
 int cmd_blur(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+
+/* --methods LIST: "all" (the table's order) or names separated by commas, each once; fills
+ * indices (room for blur_kernel_method_count()) with positions in the method table and *count.
+ * On an unknown name prints "blur: OPTION: unknown method ..." and returns false.
+ * (cmd_compare.c) */
+bool cli_parse_methods(const char *option, const char *arg, size_t *indices, size_t *count);
 
 #endif

@@ -13,6 +13,7 @@ static const struct {
 } commands[] = {
     {"blur", cmd_blur, "blur images (the default: blur IN OUT --sigma S)"},
     {"kernel", cmd_kernel, "make, print and compare Gaussian masks (blur kernel --help)"},
+    {"compare", cmd_compare, "a PNG contact sheet comparing mask methods on an image"},
 };
 
 /* An interrupted write leaves no temporary file behind: remove them, then die of the signal as
