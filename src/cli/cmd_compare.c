@@ -20,7 +20,8 @@ enum {
     COLUMN_GAP = 28,
     ROW_GAP = 22,
     PANEL_MAX = 640,  /* larger images are shrunk by a whole factor to fit */
-    PANEL_MIN = 128,  /* smaller ones are zoomed by a whole factor to reach it */
+    PANEL_MIN = 256,  /* smaller ones are zoomed by a whole factor to reach it */
+    PANEL_THIN = 64,  /* the least a strip's short side is shown at */
     MASK_SIDE = 192,  /* the mask heatmap's longest side */
     MASK_MAX_CELLS = 201, /* larger masks show their centre */
 };
@@ -47,8 +48,9 @@ static void usage(FILE *to)
           "                       largest difference nearly full colour)\n"
           "  -h, --help           this help\n"
           "\n"
-          "Images over 512 pixels are shown shrunk by a whole factor, and under 128 zoomed,\n"
-          "as each column title says.\n"
+          "Images over 640 pixels are shown shrunk by a whole factor, and under 256 zoomed,\n"
+          "as each column title says; a strip too thin for that is zoomed and its centre\n"
+          "part shown, as the header says.\n"
           "\n"
           "Exit status: 0 success, 1 a file could not be read or written, 2 bad usage.\n",
           to);
@@ -292,6 +294,27 @@ static blur_error blur_with(const blur_image *src, const char *method, double si
     return err;
 }
 
+/* How the shown region is scaled: shrunk by a whole factor to fit PANEL_MAX, zoomed by one to
+ * reach PANEL_MIN. A strip so long that shrinking it would leave its short side under
+ * PANEL_THIN is shown instead at a zoom that makes the short side readable, cut to the centre
+ * part of its long side that fits; returns true when it cut. */
+static bool panel_scale(size_t crop[4], size_t *zoom, size_t *shrink)
+{
+    size_t longest = crop[2] > crop[3] ? crop[2] : crop[3];
+    size_t shortest = crop[2] < crop[3] ? crop[2] : crop[3];
+    *zoom = longest < PANEL_MIN ? PANEL_MIN / longest : 1;
+    *shrink = longest > PANEL_MAX ? (longest + PANEL_MAX - 1) / PANEL_MAX : 1;
+    if (shortest * *zoom / *shrink >= PANEL_THIN) return false;
+    *shrink = 1;
+    *zoom = (PANEL_THIN + shortest - 1) / shortest;
+    size_t keep = PANEL_MAX / *zoom;
+    if (longest <= keep) return false;
+    int axis = crop[2] >= crop[3] ? 0 : 1; /* x or y */
+    crop[axis] += (crop[axis + 2] - keep) / 2;
+    crop[axis + 2] = keep;
+    return true;
+}
+
 /* 1, 2 or 5 times a power of ten, at most 1/largest: the largest difference nearly saturates. */
 static double auto_amplify(double largest)
 {
@@ -357,6 +380,8 @@ int cmd_compare(int argc, char **argv)
             goto done;
         }
     }
+    size_t zoom, shrink;
+    bool auto_cropped = panel_scale(crop, &zoom, &shrink);
     /* Blur only the crop and the radius around it: the rest cannot reach the shown pixels,
      * and where the margin is cut short it is by the image's own edge. */
     size_t r = (size_t)radius;
@@ -369,11 +394,6 @@ int cmd_compare(int argc, char **argv)
         goto done;
     }
     size_t shown[4] = {crop[0] - rx0, crop[1] - ry0, crop[2], crop[3]};
-
-    size_t longest = crop[2] > crop[3] ? crop[2] : crop[3];
-    size_t shrink = (longest + PANEL_MAX - 1) / PANEL_MAX, zoom = 1;
-    if (shrink < 1) shrink = 1;
-    if (longest < PANEL_MIN) zoom = PANEL_MIN / longest;
 
     err = blur_with(&region, REFERENCE, args.sigma, radius, shown, &reference);
     if (err) {
@@ -432,9 +452,10 @@ int cmd_compare(int argc, char **argv)
 
     const char *base = strrchr(args.in, '/') ? strrchr(args.in, '/') + 1 : args.in;
     char header[2][300], titles[3][120], crop_note[80] = "";
-    if (args.crop_given)
-        snprintf(crop_note, sizeof crop_note, ", crop %zu,%zu %zux%zu", crop[0], crop[1],
-                 crop[2], crop[3]);
+    if (args.crop_given || auto_cropped)
+        snprintf(crop_note, sizeof crop_note, ", %s %zu,%zu %zux%zu",
+                 auto_cropped ? "centre part shown:" : "crop", crop[0], crop[1], crop[2],
+                 crop[3]);
     snprintf(header[0], sizeof header[0], "blur compare: %.120s, %zux%zu, %d channel%s%s",
              base, img.width, img.height, img.channels, img.channels > 1 ? "s" : "", crop_note);
     char factor[64];
