@@ -410,7 +410,8 @@ typedef struct blur_heatmap_options {
     size_t cell;        /* pixels per cell side; 0 = the largest whole number that keeps the
                            map within max_side (at least 1) */
     size_t max_side;    /* for cell 0: the longest side of the map, pixels; 0 = 320 */
-    int colorbar;       /* non-zero: a colour bar with 5 labelled ticks right of the map */
+    int colorbar;       /* non-zero (the default): a colour bar with 5 labelled ticks right of
+                           the map */
     double label_scale; /* tick labels show value * label_scale; 0 = 1 */
     double text_scale;  /* tick label text scale (see blur_render_text); 0 = 1 */
 } blur_heatmap_options;
