@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,11 +244,20 @@ static void heatmap_range(const blur_matrix *m, const blur_heatmap_options *opt,
     *hi = mx;
 }
 
-static void tick_label(double value, const blur_heatmap_options *opt, char *buf, size_t size)
+/* A tick label with 3 significant digits of the larger end of the range, fixed-point, so that
+ * the ticks line up in precision and a symmetric range gets symmetric labels. */
+static void tick_label(double value, double lo, double hi, const blur_heatmap_options *opt,
+                       char *buf, size_t size)
 {
-    double v = value * (opt->label_scale != 0.0 ? opt->label_scale : 1.0);
-    if (fabs(v) < 1e-300) v = 0.0; /* no "-0" */
-    snprintf(buf, size, "%.3g", v);
+    double scale = opt->label_scale != 0.0 ? opt->label_scale : 1.0;
+    double v = value * scale, top = fmax(fabs(lo), fabs(hi)) * fabs(scale);
+    int decimals = top > 0 && isfinite(top) ? 2 - (int)floor(log10(top)) : 0;
+    if (decimals < 0 || decimals > 12) {
+        snprintf(buf, size, "%.3g", v);
+        return;
+    }
+    snprintf(buf, size, "%.*f", decimals, v);
+    if (strtod(buf, NULL) == 0.0) snprintf(buf, size, "0"); /* no "-0.00" */
 }
 
 /* The bar's extra width: the bar, ticks and the widest label. */
@@ -258,7 +268,7 @@ static size_t colorbar_width(const blur_matrix *m, const blur_heatmap_options *o
     size_t widest = 0;
     char label[32];
     for (int k = 0; k < BAR_TICKS; k++) {
-        tick_label(lo + (hi - lo) * k / (BAR_TICKS - 1), opt, label, sizeof label);
+        tick_label(lo + (hi - lo) * k / (BAR_TICKS - 1), lo, hi, opt, label, sizeof label);
         size_t w = blur_text_width(label, text_scale_of(opt));
         if (w > widest) widest = w;
     }
@@ -277,7 +287,10 @@ blur_error blur_heatmap_layout(const blur_matrix *m, const blur_heatmap_options 
         if (!cell) cell = 1;
     }
     size_t w, h;
-    if (!blur__mul(m->cols, cell, &w) || !blur__mul(m->rows, cell, &h)) return BLUR_ERR_OVERFLOW;
+    /* Drawing positions are longs: keep every size well inside them. */
+    if (!blur__mul(m->cols, cell, &w) || !blur__mul(m->rows, cell, &h) ||
+        w > (size_t)LONG_MAX / 4 || h > (size_t)LONG_MAX / 4)
+        return BLUR_ERR_OVERFLOW;
     if (opt->colorbar) {
         size_t pad = (size_t)ceil(BLUR_TEXT_LINE_HEIGHT * text_scale_of(opt) / 2.0);
         size_t bar_h = h > BAR_MIN_HEIGHT ? h : BAR_MIN_HEIGHT;
@@ -341,7 +354,7 @@ blur_error blur_render_heatmap(blur_image *canvas, long x, long y, const blur_ma
     for (int k = 0; k < BAR_TICKS; k++) {
         long ty = by + (long)lround((double)(bar_h - 1) * (1.0 - (double)k / (BAR_TICKS - 1)));
         blur_render_fill(canvas, bx + BAR_WIDTH, ty, TICK + 1, 1, black);
-        tick_label(lo + (hi - lo) * k / (BAR_TICKS - 1), opt, label, sizeof label);
+        tick_label(lo + (hi - lo) * k / (BAR_TICKS - 1), lo, hi, opt, label, sizeof label);
         /* stb's glyphs sit in the upper ~3/4 of the line: centre on that. */
         err = blur_render_text(canvas, bx + BAR_WIDTH + TICK + LABEL_GAP, ty - text_h * 3 / 8,
                                label, ts, black);
@@ -398,6 +411,10 @@ blur_error blur_render_image(blur_image *canvas, long x, long y, const blur_imag
         (zoom > 1 && shrink > 1) || zoom > 4096)
         return BLUR_ERR_INVALID;
     size_t out_w = (src->width + shrink - 1) / shrink, out_h = (src->height + shrink - 1) / shrink;
+    size_t span_w, span_h; /* drawing positions are longs */
+    if (!blur__mul(out_w, zoom, &span_w) || !blur__mul(out_h, zoom, &span_h) ||
+        span_w > (size_t)LONG_MAX / 4 || span_h > (size_t)LONG_MAX / 4)
+        return BLUR_ERR_INVALID;
     int colour = src->channels >= 3 ? 3 : 1;
     bool alpha = src->channels == 2 || src->channels == 4;
     for (size_t oy = 0; oy < out_h; oy++) {

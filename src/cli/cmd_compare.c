@@ -253,7 +253,8 @@ static blur_error difference(const blur_image *a, const blur_image *b, size_t sh
     return BLUR_OK;
 }
 
-/* The mask of a method, at most MASK_MAX_CELLS on a side (its centre), and its measures. */
+/* The mask of a method, at most MASK_MAX_CELLS on a side (its centre), and its measures. The
+ * 2D mask is the outer product of the two 1D masks, so only the shown cells are computed. */
 static blur_error make_mask(const char *method, double sigma, size_t n, row *r)
 {
     blur_kernel_spec spec = BLUR_KERNEL_SPEC_INIT;
@@ -262,18 +263,20 @@ static blur_error make_mask(const char *method, double sigma, size_t n, row *r)
     spec.sigma_x = spec.sigma_y = sigma;
     blur_error err = blur_kernel_measure(&spec, &r->report);
     if (err) return err;
-    double *full = malloc(n * n * sizeof *full);
-    if (!full) return BLUR_ERR_NOMEM;
-    err = blur_kernel_2d(&spec, full, n * n);
+    double *col = malloc(n * sizeof *col), *line = malloc(n * sizeof *line);
     size_t shown = n < MASK_MAX_CELLS ? n : MASK_MAX_CELLS, off = (n - shown) / 2;
+    r->mask.data = malloc(shown * shown * sizeof *r->mask.data);
+    if (!col || !line || !r->mask.data) err = BLUR_ERR_NOMEM;
+    if (!err) err = blur_kernel_1d(&spec, 0, col, n);
+    if (!err) err = blur_kernel_1d(&spec, 1, line, n);
     if (!err) {
         r->mask.rows = r->mask.cols = shown;
-        r->mask.data = malloc(shown * shown * sizeof *r->mask.data);
-        if (!r->mask.data) err = BLUR_ERR_NOMEM;
+        for (size_t j = 0; j < shown; j++)
+            for (size_t i = 0; i < shown; i++)
+                r->mask.data[j * shown + i] = col[off + j] * line[off + i];
     }
-    for (size_t j = 0; !err && j < shown; j++)
-        memcpy(r->mask.data + j * shown, full + (off + j) * n + off, shown * sizeof *full);
-    free(full);
+    free(col);
+    free(line);
     return err;
 }
 
