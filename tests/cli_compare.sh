@@ -47,6 +47,8 @@ run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 0
 expect_error "zero sigma" 2 "^blur: --sigma: expected a number from"
 run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --size 6
 expect_error "even size" 2 "^blur: --size: the filter needs an odd size"
+run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --size 1
+expect_error "size 1" 2 "^blur: --size: the filter needs an odd size of at least 3"
 run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --methods sampled,gaussian
 expect_error "unknown method" 2 "^blur: --methods: unknown method 'gaussian'"
 run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --methods sampled,

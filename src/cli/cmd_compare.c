@@ -39,13 +39,14 @@ static void usage(FILE *to)
           "\n"
           "Options:\n"
           "  -s, --sigma S        standard deviation in pixels (> 0; required)\n"
-          "  -n, --size N         mask size, odd (default 2*int(4*sigma + 0.5) + 1, scipy's)\n"
+          "  -n, --size N         mask size, odd, 3 or more (default 2*int(4*sigma + 0.5) + 1,\n"
+          "                       scipy's rule)\n"
           "  -m, --methods LIST   all (the default) or names separated by commas\n"
           "      --crop X,Y,W,H   show only this part of the result (blurred as part of the\n"
           "                       whole image)\n"
           "  -a, --amplify K      multiply differences by K in every row (default: per row,\n"
           "                       the 1, 2 or 5 times a power of ten that makes the row's\n"
-          "                       largest difference nearly full colour)\n"
+          "                       largest difference nearly full colour, at most 10000)\n"
           "  -h, --help           this help\n"
           "\n"
           "Images over 640 pixels are shown shrunk by a whole factor, and under 256 zoomed,\n"
@@ -141,8 +142,9 @@ static int parse(int argc, char **argv, compare_args *args)
         case 'n':
             if (!cli_parse_long("--size", optarg, 1, BLUR_KERNEL_MAX_SIZE, &args->size))
                 return EXIT_USAGE;
-            if (args->size % 2 == 0) {
-                cli_error("--size: the filter needs an odd size (a centre cell), got %ld",
+            if (args->size % 2 == 0 || args->size < 3) {
+                cli_error("--size: the filter needs an odd size of at least 3 (a centre cell "
+                          "and a radius), got %ld",
                           args->size);
                 return EXIT_USAGE;
             }
@@ -318,11 +320,15 @@ static bool panel_scale(size_t crop[4], size_t *zoom, size_t *shrink)
     return true;
 }
 
-/* 1, 2 or 5 times a power of ten, at most 1/largest: the largest difference nearly saturates. */
+/* 1, 2 or 5 times a power of ten, at most 1/largest: the largest difference nearly saturates.
+ * At most MAX_AUTO_AMPLIFY, where full colour is 0.0255 of an 8-bit level: beyond it lies only
+ * the float rounding of the blurs (about 1e-5 of a level), which must not look like a finding. */
+#define MAX_AUTO_AMPLIFY 1e4
 static double auto_amplify(double largest)
 {
     if (!(largest > 0)) return 1.0;
     double target = 1.0 / largest;
+    if (target > MAX_AUTO_AMPLIFY) return MAX_AUTO_AMPLIFY;
     double p = pow(10.0, floor(log10(target)));
     double k = target >= 5 * p ? 5 * p : target >= 2 * p ? 2 * p : p;
     return k < 1.0 ? 1.0 : k;

@@ -644,7 +644,8 @@ static int plot_profiles(const kernel_args *args)
     }
     series[count] = (blur_plot_series){"continuous Gaussian", rx, ry, REFERENCE_POINTS, 1, 0};
     char title[160], ylabel[80];
-    snprintf(title, sizeof title, "Row profiles: %zu cells, sigma %.4g", cols, s);
+    snprintf(title, sizeof title, "Row profiles: %zu cells, sigma%s %.4g", cols,
+             spec.sigma_x != spec.sigma_y ? "_x" : "", s);
     snprintf(ylabel, sizeof ylabel, "mask value (normalize %s)",
              normalize_names[spec.normalize]);
     blur_plot plot = {title, "offset from the mask centre (pixels)", ylabel, series, count + 1,
