@@ -443,7 +443,8 @@ blur_error blur_heatmap_image(const blur_matrix *m, const blur_heatmap_options *
  * is averaged; a partial block at the right or bottom averages what it has); one of them must
  * be 1. Alpha is composited over a gray checkerboard so transparency shows. The drawn size is
  * ceil(width/shrink)*zoom × ceil(height/shrink)*zoom. Allocates nothing. Errors:
- * BLUR_ERR_INVALID (bad images, zoom or shrink 0, both over 1, zoom over 4096). */
+ * BLUR_ERR_INVALID (bad images, zoom or shrink 0, both over 1, zoom over 4096, a drawn size
+ * over LONG_MAX/4). */
 blur_error blur_render_image(blur_image *canvas, long x, long y, const blur_image *src,
                              size_t zoom, size_t shrink);
 
