@@ -158,6 +158,8 @@ demo: $(BIN) blur
 	@mkdir -p out
 	$(BIN) assets/coffee.png out/coffee-sigma3.png --sigma 3
 	@echo "demo: wrote out/coffee-sigma3.png (assets/coffee.png blurred with sigma 3)"
+	$(BIN) compare assets/coffee.png out/coffee-compare.png --sigma 3
+	@echo "demo: wrote out/coffee-compare.png (a contact sheet: every mask method on it, sigma 3)"
 
 # --- fixtures: regenerate the scipy references (needs python3-scipy; CI uses the committed ones)
 fixtures:

@@ -573,6 +573,122 @@ blur_error blur_plan_mask(const blur_plan *plan, blur_matrix *m);
 /* blur_plan_create + blur_plan_run + blur_plan_free, for one image. */
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Rendering: heatmaps, text labels, pictures of images, line plots (SVG and raster)          */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Drawing happens on a canvas: an 8-bit RGB blur_image (channels 3, BLUR_U8) the caller owns,
+ * e.g. from blur_image_alloc. Positions are in pixels from the top-left corner; everything is
+ * clipped to the canvas, so drawing partly or wholly outside it is safe. None of these
+ * functions allocates unless it says so. Thread-safe on distinct canvases. */
+
+typedef enum blur_colormap {
+    BLUR_COLORMAP_VIRIDIS,  /* sequential, dark purple -> blue -> green -> yellow (matplotlib's
+                               default), for masks and other non-negative values */
+    BLUR_COLORMAP_DIVERGING /* blue -> neutral light gray (247,247,247) at 0.5 -> red, for
+                               signed differences: 0.5 is exactly the neutral colour */
+} blur_colormap;
+
+/* The colour of t in [0, 1] (clamped) on a colour map, into rgb[3]. NaN gives mid gray.
+ * Unknown maps give black. */
+void blur_colormap_rgb(blur_colormap map, double t, unsigned char rgb[3]);
+
+/* Fills the rectangle [x, x+w) × [y, y+h) of a canvas with one colour (clipped). */
+void blur_render_fill(blur_image *canvas, long x, long y, long w, long h,
+                      const unsigned char rgb[3]);
+
+/* Text in the stb_easy_font bitmap font (ASCII; other bytes are drawn as '?'): one line is
+ * 12 font units high, a character about 6 wide; scale is pixels per font unit (> 0, fractional
+ * scales are drawn with anti-aliased edges). '\n' starts a new line. */
+#define BLUR_TEXT_LINE_HEIGHT 12
+
+/* The width and height in pixels that blur_render_text would cover for the same text and scale
+ * (0 for NULL or empty text). */
+size_t blur_text_width(const char *text, double scale);
+size_t blur_text_height(const char *text, double scale);
+
+/* Draws text with its top-left corner at (x, y) in colour rgb (stb_easy_font's quads, filled
+ * with coverage-weighted blending). Allocates nothing. Errors: BLUR_ERR_INVALID (NULL
+ * arguments, not an 8-bit RGB canvas, scale <= 0 or over 64). */
+blur_error blur_render_text(blur_image *canvas, long x, long y, const char *text, double scale,
+                            const unsigned char rgb[3]);
+
+/* How a matrix is drawn as a heatmap: cell (r, c) is a cell × cell square filled with the
+ * colour of (value - lo) / (hi - lo), nearest-neighbour, row 0 at the top. */
+typedef struct blur_heatmap_options {
+    blur_colormap colormap;
+    double lo, hi;      /* the values at the ends of the map; lo == hi: from the data, min..max
+                           (viridis) or -m..m with m the largest |value| (diverging) */
+    size_t cell;        /* pixels per cell side; 0 = the largest whole number that keeps the
+                           map within max_side (at least 1) */
+    size_t max_side;    /* for cell 0: the longest side of the map, pixels; 0 = 320 */
+    int colorbar;       /* non-zero (the default): a colour bar with 5 labelled ticks right of
+                           the map */
+    double label_scale; /* tick labels show value * label_scale; 0 = 1 */
+    double text_scale;  /* tick label text scale (see blur_render_text); 0 = 1 */
+} blur_heatmap_options;
+#define BLUR_HEATMAP_OPTIONS_INIT {BLUR_COLORMAP_VIRIDIS, 0.0, 0.0, 0, 0, 1, 0.0, 0.0}
+
+/* What a heatmap of m occupies: *width × *height pixels in all (map and colour bar; may be
+ * NULL), and *cell, the cell side used (may be NULL). The map itself is cols*cell × rows*cell
+ * at the top-left; the bar is at least 100 pixels high, so a very short map leaves room below
+ * it. Errors: BLUR_ERR_INVALID (NULL m or opt, an empty matrix, NULL data), BLUR_ERR_OVERFLOW.
+ * Thread-safe. */
+blur_error blur_heatmap_layout(const blur_matrix *m, const blur_heatmap_options *opt,
+                               size_t *width, size_t *height, size_t *cell);
+
+/* Draws the heatmap of m (and its colour bar) with its top-left corner at (x, y), on the
+ * canvas's existing background. Non-finite values get mid gray. Errors: as
+ * blur_heatmap_layout, BLUR_ERR_INVALID for a canvas that is not 8-bit RGB. Allocates
+ * nothing. */
+blur_error blur_render_heatmap(blur_image *canvas, long x, long y, const blur_matrix *m,
+                               const blur_heatmap_options *opt);
+
+/* The heatmap alone on a white canvas sized by blur_heatmap_layout plus an 8-pixel margin:
+ * fills *img with a new 8-bit RGB image (blur_image_free). Errors as blur_render_heatmap. */
+blur_error blur_heatmap_image(const blur_matrix *m, const blur_heatmap_options *opt,
+                              blur_image *img);
+
+/* Draws an image of any layout and depth (gray, gray+alpha, RGB, RGBA; 8, 16-bit or float,
+ * float clamped to 0..1) with its top-left corner at (x, y), zoomed by `zoom` (nearest
+ * neighbour: each pixel becomes zoom × zoom) or shrunk by `shrink` (each shrink × shrink block
+ * is averaged; a partial block at the right or bottom averages what it has); one of them must
+ * be 1. Alpha is composited over a gray checkerboard so transparency shows. The drawn size is
+ * ceil(width/shrink)*zoom × ceil(height/shrink)*zoom. Allocates nothing. Errors:
+ * BLUR_ERR_INVALID (bad images, zoom or shrink 0, both over 1, zoom over 4096, a drawn size
+ * over LONG_MAX/4). */
+blur_error blur_render_image(blur_image *canvas, long x, long y, const blur_image *src,
+                             size_t zoom, size_t shrink);
+
+/* A line plot: series of (x, y) points drawn as polylines on linear axes with ticks, a frame,
+ * a legend (top right) and optional labels. Series take colours from a fixed palette in order;
+ * a dashed series is drawn dark gray and dashed (for a reference curve). */
+typedef struct blur_plot_series {
+    const char *label;   /* legend text; NULL = not in the legend */
+    const double *x, *y; /* count points each; non-finite points are skipped */
+    size_t count;
+    int dashed;          /* non-zero: dashed, dark gray, no markers */
+    int markers;         /* non-zero: a dot at each point */
+} blur_plot_series;
+
+typedef struct blur_plot {
+    const char *title, *x_label, *y_label; /* NULL = none */
+    const blur_plot_series *series;
+    size_t count;
+    size_t width, height;                  /* pixels; 0 = 760 × 480; each 200..8000 */
+} blur_plot;
+
+/* Writes the plot as a standalone SVG 1.1 file (well-formed XML; text escaped), atomically as
+ * blur_image_write. Axis ranges come from the data (the y axis includes 0). Errors:
+ * BLUR_ERR_INVALID (NULL arguments, no series, a series with NULL points, sizes out of range,
+ * no finite point at all), BLUR_ERR_OPEN, BLUR_ERR_WRITE (errno set), BLUR_ERR_NOMEM. */
+blur_error blur_plot_write_svg(const char *path, const blur_plot *plot);
+
+/* Draws the same plot, same layout, into *img: a new 8-bit RGB image of width × height
+ * (blur_image_free); lines anti-aliased, text in stb_easy_font. Errors as blur_plot_write_svg
+ * without the file errors. */
+blur_error blur_plot_render(const blur_plot *plot, blur_image *img);
+
 #ifdef __cplusplus
 }
 #endif

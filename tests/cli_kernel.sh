@@ -136,8 +136,8 @@ run "$BLUR" kernel --sigma 2000 --opencv-size
 expect_error "OpenCV size over the limit" 2 "^blur: --opencv-size: sigma 2000 gives 12001 cells"
 run "$BLUR" kernel --method gaussian --sigma 1
 expect_error "unknown method" 2 "^blur: --method: unknown method 'gaussian' (see blur kernel --help)$"
-run "$BLUR" kernel --sigma 1 --format png
-expect_error "unknown format" 2 "^blur: --format: expected table, csv or npy, got 'png'$"
+run "$BLUR" kernel --sigma 1 --format xlsx
+expect_error "unknown format" 2 "^blur: --format: expected table, csv, npy or png, got 'xlsx'$"
 run "$BLUR" kernel --sigma 1 --normalize max
 expect_error "unknown normalization" 2 "^blur: --normalize: expected sum, peak or none, got 'max'$"
 run "$BLUR" kernel --sigma 1 --format npy

@@ -33,6 +33,7 @@ bool cli_check_output_name(const char *path);
 int cmd_blur(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_rbf(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 /* ---- batch mode (batch.c): blur --sigma S -o OUTDIR IN... ---- */
 
@@ -83,5 +84,10 @@ int cli_batch_prepare(cli_batch *batch, unsigned *filter_threads);
  * it lets the images in progress finish, prints the summary and dies of the signal. */
 int cli_batch_run(cli_batch *batch, cli_image_fn fn, void *ctx);
 void cli_batch_free(cli_batch *batch);
+/* --methods LIST: "all" (the table's order) or names separated by commas, each once; fills
+ * indices (room for blur_kernel_method_count()) with positions in the method table and *count.
+ * On an unknown name prints "blur: OPTION: unknown method ..." and returns false.
+ * (cmd_compare.c) */
+bool cli_parse_methods(const char *option, const char *arg, size_t *indices, size_t *count);
 
 #endif

@@ -33,6 +33,7 @@ typedef struct kernel_format {
 
 static int write_table(const kernel_output *out);
 static int write_matrix(const kernel_output *out);
+static int write_png(const kernel_output *out);
 
 static const kernel_format formats[] = {
     {"table", NULL, true, false, false, write_table,
@@ -41,6 +42,8 @@ static const kernel_format formats[] = {
      "comma-separated, 17 significant digits (reads back exactly)"},
     {"npy", "npy", false, true, true, write_matrix,
      "NumPy .npy, float64 (numpy.load); needs -o FILE.npy"},
+    {"png", "png", false, true, true, write_png,
+     "heatmap with a colour bar, cells scaled up (like plt.imshow); needs -o FILE.png"},
 };
 enum { FORMAT_COUNT = sizeof formats / sizeof formats[0] };
 
@@ -155,6 +158,8 @@ typedef struct kernel_args {
     bool opencv_size, report;
     const kernel_format *format; /* NULL = from the -o name, else table */
     const char *output;          /* NULL = standard output */
+    const char *plot;            /* --plot FILE.svg|.png; NULL = none */
+    const char *methods;         /* --methods for --plot; NULL = all */
 } kernel_args;
 
 static void usage(FILE *to)
@@ -182,6 +187,10 @@ static void usage(FILE *to)
           "                       is 1) or none (as the method computes it)\n"
           "  -f, --format F       output format (default: from the -o name, else table)\n"
           "  -o, --output FILE    write to FILE ('-' = standard output)\n"
+          "      --plot FILE      the row profiles of the --methods overlaid on one chart,\n"
+          "                       the continuous Gaussian dashed: FILE.svg or FILE.png\n"
+          "                       (then the mask itself is written only if -o is given)\n"
+          "      --methods LIST   for --plot: all (the default) or names, comma-separated\n"
           "      --report         one row per method for this size and sigma: sum, peak,\n"
           "                       effective sigma_x/sigma_y (square root of the second\n"
           "                       moment), largest difference from integrated\n"
@@ -210,6 +219,8 @@ enum {
     OPT_OPENCV_SIZE,
     OPT_NORMALIZE,
     OPT_REPORT,
+    OPT_PLOT,
+    OPT_METHODS,
 };
 
 static const struct option long_options[] = {
@@ -226,6 +237,8 @@ static const struct option long_options[] = {
     {"format", required_argument, NULL, 'f'},
     {"output", required_argument, NULL, 'o'},
     {"report", no_argument, NULL, OPT_REPORT},
+    {"plot", required_argument, NULL, OPT_PLOT},
+    {"methods", required_argument, NULL, OPT_METHODS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -330,6 +343,8 @@ static int parse(int argc, char **argv, kernel_args *args)
             break;
         case 'o': args->output = optarg; break;
         case OPT_REPORT: args->report = true; break;
+        case OPT_PLOT: args->plot = optarg; break;
+        case OPT_METHODS: args->methods = optarg; break;
         case 'h': usage(stdout); return stdout_status();
         case ':': cli_error("%s: needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
@@ -355,6 +370,34 @@ static bool known_method(const char *name)
 static double truncate_size(double sigma, double truncate)
 {
     return 2.0 * floor(truncate * sigma + 0.5) + 1.0;
+}
+
+/* --plot and --methods: checks them; returns -1 to go on, or EXIT_USAGE. */
+static int resolve_plot(const kernel_args *args)
+{
+    if (args->methods && !args->plot) {
+        cli_error("--methods is for --plot (the mask itself takes --method)");
+        return EXIT_USAGE;
+    }
+    if (!args->plot) return -1;
+    if (args->report) {
+        cli_error("give --plot or --report, not both");
+        return EXIT_USAGE;
+    }
+    if (!has_extension(args->plot, "svg") && !has_extension(args->plot, "png")) {
+        cli_error("%s: --plot writes .svg or .png; give a name ending in one of them",
+                  args->plot);
+        return EXIT_USAGE;
+    }
+    size_t count, *indices = calloc(blur_kernel_method_count(), sizeof *indices);
+    if (!indices) {
+        cli_error("out of memory");
+        return EXIT_FAIL;
+    }
+    bool ok = cli_parse_methods("--methods", args->methods ? args->methods : "all", indices,
+                                &count);
+    free(indices);
+    return ok ? -1 : EXIT_USAGE;
 }
 
 /* Turns the size and sigma options into args->spec; returns -1 to go on, or EXIT_USAGE. */
@@ -421,6 +464,10 @@ static int resolve(kernel_args *args)
             return EXIT_USAGE;
         }
     }
+
+    int plot_status = resolve_plot(args);
+    if (plot_status >= 0) return plot_status;
+    if (args->plot && !args->output && !args->format) return -1; /* the plot alone */
 
     const char *path = args->output ? args->output : "-";
     bool to_stdout = strcmp(path, "-") == 0;
@@ -526,16 +573,120 @@ static int report(const kernel_args *args)
     return stdout_status();
 }
 
+/* ---- pictures: --format png and --plot (render.c does the drawing) ---- */
+
+static int write_png(const kernel_output *out)
+{
+    blur_heatmap_options opt = BLUR_HEATMAP_OPTIONS_INIT;
+    opt.max_side = 400; /* a 5x5 mask gets 80-pixel cells */
+    opt.text_scale = 1.5;
+    blur_image img;
+    blur_error err = blur_heatmap_image(out->mask, &opt, &img);
+    if (!err) {
+        errno = 0;
+        err = blur_image_write_as(out->path, BLUR_FORMAT_PNG, &img, NULL);
+        blur_image_free(&img);
+        if (err) {
+            cli_file_error(out->path, err);
+            return EXIT_FAIL;
+        }
+        return EXIT_OK;
+    }
+    cli_error("%s: cannot draw the heatmap: %s", out->path, blur_strerror(err));
+    return err == BLUR_ERR_NOMEM ? EXIT_FAIL : EXIT_USAGE;
+}
+
+/* The row profile of each chosen method (its 1D row factor: the centre row of the 2D mask,
+ * rescaled by the normalization), at offsets from the mask centre (n-1)/2, over the continuous
+ * Gaussian with the same normalization, dashed. */
+static int plot_profiles(const kernel_args *args)
+{
+    enum { REFERENCE_POINTS = 401 };
+    size_t nmethods = blur_kernel_method_count(), count = 0;
+    size_t rows, cols;
+    blur_kernel_spec spec = args->spec;
+    blur_error err = blur_kernel_shape(&spec, &rows, &cols);
+    if (err) return mask_error(&spec, err);
+    size_t *indices = calloc(nmethods, sizeof *indices);
+    blur_plot_series *series = calloc(nmethods + 1, sizeof *series);
+    double *xs = calloc(cols, sizeof *xs);
+    double *values = calloc(nmethods * cols, sizeof *values); /* cols <= 10001: no overflow */
+    double *reference = calloc(2 * REFERENCE_POINTS, sizeof *reference);
+    char (*labels)[64] = calloc(nmethods, sizeof *labels);
+    int status = EXIT_FAIL;
+    if (!indices || !series || !xs || !values || !reference || !labels) {
+        cli_error("out of memory");
+        goto done;
+    }
+    (void)cli_parse_methods("--methods", args->methods ? args->methods : "all", indices, &count);
+    double centre = ((double)cols - 1.0) / 2.0, s = spec.sigma_x;
+    for (size_t i = 0; i < cols; i++) xs[i] = (double)i - centre;
+    for (size_t k = 0; k < count; k++) {
+        const blur_kernel_method *m = blur_kernel_method_at(indices[k]);
+        spec.method = m->name;
+        double *v = values + k * cols;
+        err = blur_kernel_1d(&spec, 1, v, cols);
+        if (err) {
+            status = mask_error(&spec, err);
+            goto done;
+        }
+        snprintf(labels[k], sizeof labels[k], "%s%s", m->name, m->flawed ? " (incorrect)" : "");
+        series[k] = (blur_plot_series){labels[k], xs, v, cols, 0, cols <= 64};
+    }
+    /* The reference, over the same span as the cells. */
+    double *rx = reference, *ry = reference + REFERENCE_POINTS;
+    double half = centre + 0.5;
+    for (size_t i = 0; i < REFERENCE_POINTS; i++) {
+        double x = -half + 2.0 * half * (double)i / (REFERENCE_POINTS - 1);
+        double g = exp(-x * x / (2.0 * s * s));
+        rx[i] = x;
+        ry[i] = spec.normalize == BLUR_NORMALIZE_SUM ? g / (s * sqrt(2.0 * M_PI)) : g;
+    }
+    series[count] = (blur_plot_series){"continuous Gaussian", rx, ry, REFERENCE_POINTS, 1, 0};
+    char title[160], ylabel[80];
+    snprintf(title, sizeof title, "Row profiles: %zu cells, sigma%s %.4g", cols,
+             spec.sigma_x != spec.sigma_y ? "_x" : "", s);
+    snprintf(ylabel, sizeof ylabel, "mask value (normalize %s)",
+             normalize_names[spec.normalize]);
+    blur_plot plot = {title, "offset from the mask centre (pixels)", ylabel, series, count + 1,
+                      0, 0};
+    errno = 0;
+    if (has_extension(args->plot, "svg")) {
+        err = blur_plot_write_svg(args->plot, &plot);
+    } else {
+        blur_image img;
+        err = blur_plot_render(&plot, &img);
+        if (!err) {
+            err = blur_image_write_as(args->plot, BLUR_FORMAT_PNG, &img, NULL);
+            blur_image_free(&img);
+        }
+    }
+    if (err) cli_file_error(args->plot, err);
+    else status = EXIT_OK;
+done:
+    free(indices);
+    free(series);
+    free(xs);
+    free(values);
+    free(reference);
+    free(labels);
+    return status;
+}
+
 int cmd_kernel(int argc, char **argv)
 {
     kernel_args args = {BLUR_KERNEL_SPEC_INIT, 0.0, 0.0, 0, 0, 0.0, 0.0, -1,
-                        false, false, NULL, NULL};
+                        false, false, NULL, NULL, NULL, NULL};
     args.spec.method = "sampled";
     int stop = parse(argc, argv, &args);
     if (stop >= 0) return stop;
     stop = resolve(&args);
     if (stop >= 0) return stop;
     if (args.report) return report(&args);
+    if (args.plot) {
+        int plotted = plot_profiles(&args);
+        if (plotted != EXIT_OK || (!args.output && !args.format)) return plotted;
+    }
 
     blur_matrix mask = {0, 0, NULL};
     blur_error err = blur_kernel_shape(&args.spec, &mask.rows, &mask.cols);

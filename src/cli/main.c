@@ -14,6 +14,7 @@ static const struct {
     {"blur", cmd_blur, "blur images (the default: blur IN OUT --sigma S)"},
     {"kernel", cmd_kernel, "make, print and compare Gaussian masks (blur kernel --help)"},
     {"rbf", cmd_rbf, "the Gaussian kernel matrix of data points (blur rbf X.npy -o K.npy)"},
+    {"compare", cmd_compare, "a PNG contact sheet comparing mask methods on an image"},
 };
 
 /* An interrupted write leaves no temporary file behind: remove them, then die of the signal as
