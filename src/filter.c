@@ -198,6 +198,17 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     if (src->width > LONG_MAX / 4 || src->height > LONG_MAX / 4) return BLUR_ERR_TOO_LARGE;
 
     unsigned threads = thread_count(plan->opt.threads, src->height);
+    /* What exact_band allocates per thread: the ring, ring_row, vrow, ext and out. Bounded, so
+     * a huge radius on a wide image fails cleanly instead of asking for tens of gigabytes. */
+    const size_t channels = (size_t)src->channels, taps_y = plan->axis[0].taps;
+    size_t row_len, ext_len, doubles, per_thread;
+    if (!blur__mul(src->width, channels, &row_len) ||
+        !blur__mul(src->width + plan->axis[1].taps - 1, channels, &ext_len) ||
+        !blur__mul(taps_y + 2, row_len, &doubles) || (doubles += ext_len + taps_y) < ext_len ||
+        !blur__mul(doubles, sizeof(double), &per_thread) || per_thread > BLUR_MAX_FILTER_MEMORY)
+        return BLUR_ERR_TOO_LARGE;
+    if (threads > BLUR_MAX_FILTER_MEMORY / per_thread)
+        threads = (unsigned)(BLUR_MAX_FILTER_MEMORY / per_thread);
     band_job jobs[256];
     pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++) {

@@ -107,6 +107,9 @@ blur_error blur__png_decode(blur__source *src, const blur_read_options *opt, blu
     png_set_user_limits(png, 0x7fffffff, 0x7fffffff);
     png_set_chunk_malloc_max(png, PNG_CHUNK_MALLOC_MAX);
     png_set_chunk_cache_max(png, PNG_CHUNK_CACHE_MAX);
+    /* A bad CRC is damage, in an ancillary chunk too (libpng would drop the chunk and go on):
+     * refuse the file rather than blur something that may be wrong elsewhere. */
+    png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
     png_read_info(png, info);
 
     png_uint_32 width = png_get_image_width(png, info);

@@ -29,4 +29,8 @@ bool cli_check_output_name(const char *path);
  * returns an exit code. */
 int cmd_blur(int argc, char **argv);
 
+/* cmd_blur's argument checks alone, no I/O (tests/fuzz/fuzz_cli.c): the exit code it would
+ * stop with, or -1 when the arguments are good. */
+int cmd_blur_check_args(int argc, char **argv);
+
 #endif

@@ -82,7 +82,9 @@ static int parse(int argc, char **argv, blur_args *args)
     double value;
     long number;
     const double huge = 1e308;
-    optind = 1;
+    /* 0, not 1: glibc then forgets the rest of a half-read "-abc" group from an earlier call,
+     * which would otherwise point into an argv that no longer exists. */
+    optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":s:j:q:h", long_options, NULL)) != -1) {
@@ -215,4 +217,22 @@ done:
     blur_image_meta_free(&meta);
     blur_plan_free(plan);
     return status;
+}
+
+/* Everything cmd_blur checks before it touches a file, for the argument fuzzer: returns the
+ * exit code cmd_blur would stop with, or -1 when it would go on to read IN. */
+int cmd_blur_check_args(int argc, char **argv)
+{
+    blur_args args = {BLUR_OPTIONS_INIT, BLUR_READ_OPTIONS_INIT, BLUR_WRITE_OPTIONS_INIT,
+                      false, NULL, NULL};
+    int stop = parse(argc, argv, &args);
+    if (stop >= 0) return stop;
+    blur_plan *plan;
+    blur_error err = blur_plan_create(&args.filter, &plan);
+    if (err) {
+        plan_error(&args, err);
+        return EXIT_USAGE;
+    }
+    blur_plan_free(plan);
+    return -1;
 }
