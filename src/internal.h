@@ -78,6 +78,10 @@ blur_error blur__png_decode(blur__source *src, const blur_read_options *opt, blu
 blur_error blur__png_encode(FILE *fp, const blur_image *img, const blur_write_options *opt);
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img);
+/* Whether the first bytes of a file (at least the first few kB) may be a format stb_image
+ * reads: a magic number, or a TGA header. Lets a non-image stream be refused before it is read
+ * whole. */
+bool blur__stb_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
                             const blur_write_options *opt);
 

@@ -101,6 +101,21 @@ static bool pnm_header_ok(const unsigned char *b, size_t n)
     return true;
 }
 
+bool blur__stb_sniff(const unsigned char *b, size_t n)
+{
+    static const struct {
+        const char *magic;
+        size_t size;
+    } magics[] = {
+        {"\xff\xd8\xff", 3}, {"BM", 2}, {"GIF8", 4}, {"8BPS", 4}, {"#?", 2}, {"P5", 2}, {"P6", 2},
+    };
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (n >= magics[i].size && memcmp(b, magics[i].magic, magics[i].size) == 0) return true;
+    /* TGA has no magic; its 18-byte header is enough for stbi_info to judge. */
+    int w, h, c;
+    return n <= 0x7fffffff && stbi_info_from_memory(b, (int)n, &w, &h, &c);
+}
+
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img)
 {
@@ -130,6 +145,13 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     if (!pixels) {
         const char *why = stbi_failure_reason();
         return why && strcmp(why, "outofmem") == 0 ? BLUR_ERR_NOMEM : BLUR_ERR_CORRUPT;
+    }
+    /* stb re-reads the header while decoding; hold what it decoded to the same limit, so an
+     * info/load disagreement can never let a larger image through. */
+    if (width <= 0 || height <= 0 ||
+        (opt->max_pixels && (uint64_t)width * (uint64_t)height > opt->max_pixels)) {
+        stbi_image_free(pixels);
+        return width <= 0 || height <= 0 ? BLUR_ERR_CORRUPT : BLUR_ERR_TOO_LARGE;
     }
     blur_error err = blur_image_alloc(img, (size_t)width, (size_t)height, got_channels, depth);
     if (!err) memcpy(img->data, pixels, img->stride * img->height);

@@ -335,7 +335,9 @@ static size_t npy_header(char *out, size_t cap, size_t rows, size_t cols)
 
 blur_error blur_matrix_write(const char *path, const blur_matrix *m)
 {
-    if (!path || !m || !m->data || !m->rows || !m->cols) return BLUR_ERR_INVALID;
+    size_t cells;
+    if (!path || !m || !m->data || !m->rows || !m->cols || !blur__mul(m->rows, m->cols, &cells))
+        return BLUR_ERR_INVALID;
     blur__output *out;
     blur_error err = blur__output_open(path, &out);
     if (err) return err;
@@ -347,8 +349,7 @@ blur_error blur_matrix_write(const char *path, const blur_matrix *m)
         failed = fwrite(header, 1, n, fp) != n;
         /* .npy data is little-endian here ('<f8'); so is every machine we build for. */
         _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian only");
-        if (!failed) failed = fwrite(m->data, sizeof(double), m->rows * m->cols, fp) !=
-                              m->rows * m->cols;
+        if (!failed) failed = fwrite(m->data, sizeof(double), cells, fp) != cells;
     } else {
         for (size_t r = 0; r < m->rows && !failed; r++)
             for (size_t c = 0; c < m->cols && !failed; c++)

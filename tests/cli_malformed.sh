@@ -61,6 +61,12 @@ else
     refused "$T/secret.png"
 fi
 
+# Endless streams that are no image are refused after one block, not read whole.
+run "$BLUR" /dev/zero "$T/out/result.png" --sigma 1
+expect_error "/dev/zero as input" 1 "^blur: /dev/zero: not an image (unknown format)$"
+run "$BLUR" /dev/urandom "$T/out/result.png" --sigma 1
+expect_error "/dev/urandom as input" 1 "^blur: /dev/urandom: not an image (unknown format)$"
+
 # Outputs that cannot be written. The read-only directory is skipped as root (root writes
 # anyway); a parent that is a file, and sysfs, refuse root too.
 good() { # good NAME OUT PATTERN: a good input, an output that must fail with PATTERN
