@@ -110,6 +110,12 @@ blur_error blur__png_decode(blur__source *src, const blur_read_options *opt, blu
     /* A bad CRC is damage, in an ancillary chunk too (libpng would drop the chunk and go on):
      * refuse the file rather than blur something that may be wrong elsewhere. */
     png_set_crc_action(png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    /* Chunks we never use whose libpng handlers allocate, and zero, the full declared length
+     * before reading a byte of it: a 1 kB file declaring a 1.5 GB iTXt had libpng clear 1.5 GB
+     * (tests/crashers/png-itxt-1.5gb-length.png). As unknown chunks they are skipped in small
+     * reads instead. */
+    static const png_byte unused_chunks[] = "tEXt\0zTXt\0iTXt\0sPLT\0pCAL\0sCAL\0eXIf\0";
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, 7);
     png_read_info(png, info);
 
     png_uint_32 width = png_get_image_width(png, info);

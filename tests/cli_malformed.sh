@@ -40,6 +40,12 @@ if (ulimit -v 200000 && "$BLUR" --version) >/dev/null 2>&1; then
         STATUS=$?
         expect_error "$(basename "$f") refused within 200 MB" 1 "too large"
     done
+    for f in "$T/in"/*-length-1.5gb.png; do
+        (ulimit -v 200000 && exec "$BLUR" "$f" "$T/out/capped.png" --sigma 1) 2>"$T/stderr"
+        STATUS=$?
+        expect_error "$(basename "$f") refused within 200 MB" 1 "^blur: $f: "
+    done
+    rm -f "$T/out/"*
 fi
 run "$BLUR" "$IMG" "$T/out/limited.png" --sigma 1 --max-pixels 1000
 expect_error "--max-pixels 1000 refuses 32x32" 1 "^blur: $IMG: too large"

@@ -237,6 +237,18 @@ static void ihdr_cases(const char *suite)
         memcpy(copy, png, size);
         set_be32(copy + ch[idat].off, 0x7ffffff0u);
         put("idat-length-2gb.png", copy, size);
+        /* A text chunk whose length field claims 1.5 GB, in a file of 200 bytes. */
+        static const unsigned char itxt[] = {0x5b, 0, 0, 0x53, 'i', 'T', 'X', 't', 'a', 'b'};
+        memcpy(copy, png, 8 + 25);
+        memcpy(copy + 8 + 25, itxt, sizeof itxt);
+        put("itxt-length-1.5gb.png", copy, 8 + 25 + sizeof itxt);
+        memcpy(copy + 8 + 29, "zTXt", 4);
+        put("ztxt-length-1.5gb.png", copy, 8 + 25 + sizeof itxt);
+        memcpy(copy + 8 + 29, "iCCP", 4);
+        put("iccp-length-1.5gb.png", copy, 8 + 25 + sizeof itxt);
+        memcpy(copy + 8 + 29, "prVt", 4);
+        put("private-length-1.5gb.png", copy, 8 + 25 + sizeof itxt);
+        memcpy(copy, png, size);
         /* A chunk length over 2^31 - 1, which PNG forbids. */
         set_be32(copy + ch[idat].off, 0xfffffff0u);
         put("idat-length-4gb.png", copy, size);

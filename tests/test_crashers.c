@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <sys/resource.h>
 
 #define CRASHERS "tests/crashers/"
 
@@ -83,6 +84,7 @@ static void test_crashers_refused(void **state)
         {"stbi-jpeg-dht-over-256.jpg", BLUR_ERR_CORRUPT},
         {"stbi-jpeg-dht-over-256-in-info.jpg", BLUR_ERR_CORRUPT},
         {"stbi-pnm-integer-overflow.pgm", BLUR_ERR_CORRUPT},
+        {"png-itxt-1.5gb-length.png", BLUR_ERR_TRUNCATED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
@@ -90,6 +92,15 @@ static void test_crashers_refused(void **state)
         blur_image img;
         assert_int_equal(blur_image_read(path, NULL, &img, NULL), cases[i].err);
     }
+    /* Refused without the allocation: the peak resident size grows by well under the 1.5 GB
+     * the chunk declares (libpng used to allocate and zero all of it). */
+    struct rusage before, after;
+    getrusage(RUSAGE_SELF, &before);
+    blur_image img;
+    assert_int_equal(blur_image_read(CRASHERS "png-itxt-1.5gb-length.png", NULL, &img, NULL),
+                     BLUR_ERR_TRUNCATED);
+    getrusage(RUSAGE_SELF, &after);
+    assert_true(after.ru_maxrss - before.ru_maxrss < 200 * 1024); /* kB */
     blur_matrix m;
     assert_int_equal(blur_matrix_read(CRASHERS "matrix-npy-zero-shape.npy", &m, NULL),
                      BLUR_ERR_EMPTY);
