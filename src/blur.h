@@ -520,7 +520,15 @@ long blur_radius_for_sigma(double sigma, double truncate);
  * made, so one plan may run on several threads at once with distinct dst. */
 typedef struct blur_plan blur_plan;
 
-#define BLUR_MAX_RADIUS 100000
+/* The largest mask radius: a mask of BLUR_KERNEL_MAX_SIZE taps (sigma 1250 at truncate 4).
+ * Larger would only be slower, not smoother, on any image under the pixel limit. */
+#define BLUR_MAX_RADIUS ((BLUR_KERNEL_MAX_SIZE - 1) / 2)
+
+/* The most working memory blur_plan_run asks for, all threads together: 1 GiB. The exact engine
+ * keeps (mask height + 3) rows as doubles per thread; past the limit it uses fewer threads, and
+ * when even one thread would need more (a huge radius on a wide image) it fails with
+ * BLUR_ERR_TOO_LARGE instead of asking the system for tens of gigabytes. */
+#define BLUR_MAX_FILTER_MEMORY ((size_t)1 << 30)
 
 /* Prepares a blur. Errors: BLUR_ERR_INVALID (bad options: negative or non-finite sigma,
  * truncate <= 0, unknown border, engine or alpha, an order outside 0..2 or on an axis with
@@ -543,7 +551,8 @@ void blur_plan_free(blur_plan *plan);
  * rounded to nearest once, at the end: every sample is within 1 of round(exact). Float
  * results match scipy's float64 result to 1e-6 relative. The image is cut into bands of rows
  * run on opt.threads threads; the result is identical for any thread count.
- * Errors: BLUR_ERR_INVALID (images that differ or overlap), BLUR_ERR_TOO_LARGE, NOMEM.
+ * Errors: BLUR_ERR_INVALID (images that differ or overlap), BLUR_ERR_TOO_LARGE (the work
+ * buffers would exceed BLUR_MAX_FILTER_MEMORY), BLUR_ERR_NOMEM.
  * Thread-safe: one plan may run on several threads at once with distinct dst. */
 blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_image *dst);
 

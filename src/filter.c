@@ -564,6 +564,27 @@ static void pipeline_init(const blur_plan *plan, const blur_image *src, blur__ro
     for (size_t c = 0; c < pl->channels; c++) pl->hcval[c] = pl->cval[c] * plan->hpad;
 }
 
+/* What a band allocates per thread (the exact engine's ring of taps rows in double, its row
+ * buffers; the 2D engine's ring is the same size), bounded so that a huge radius on a wide
+ * image fails cleanly instead of asking for tens of gigabytes; *threads is lowered so all
+ * bands together stay under the bound too. */
+static blur_error limit_threads_by_memory(const blur_plan *plan, const blur_image *shape,
+                                          unsigned *threads)
+{
+    const size_t channels = (size_t)shape->channels;
+    const size_t taps_y = plan->full2d ? plan->mask.rows : plan->axis[0].taps;
+    const size_t taps_x = plan->full2d ? plan->mask.cols : plan->axis[1].taps;
+    size_t row_len, ext_len, doubles, per_thread;
+    if (!blur__mul(shape->width, channels, &row_len) ||
+        !blur__mul(shape->width + taps_x - 1, channels, &ext_len) ||
+        !blur__mul(taps_y + 2, ext_len, &doubles) || (doubles += row_len + taps_y) < row_len ||
+        !blur__mul(doubles, sizeof(double), &per_thread) || per_thread > BLUR_MAX_FILTER_MEMORY)
+        return BLUR_ERR_TOO_LARGE;
+    if (*threads > BLUR_MAX_FILTER_MEMORY / per_thread)
+        *threads = (unsigned)(BLUR_MAX_FILTER_MEMORY / per_thread);
+    return BLUR_OK;
+}
+
 blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_image *dst)
 {
     if (!plan) return BLUR_ERR_INVALID;
@@ -582,8 +603,11 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     blur__pipeline pl;
     pipeline_init(plan, src, image_row, (void *)src, dst->data, 0, dst->stride, &pl);
     unsigned threads = thread_count(plan->opt.threads, src->height);
+    /* The recursive filter needs no ring of rows: its memory does not grow with sigma. */
     if (blur__iir_accepts(plan->iir, src) && fast_path_takes(plan, &pl))
         return blur__iir_run(plan->iir, src, dst, threads);
+    err = limit_threads_by_memory(plan, src, &threads);
+    if (err) return err;
     band_job jobs[256];
     pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++) {
@@ -612,6 +636,9 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
             memcpy((unsigned char *)out + (y - y0) * out_stride, row_at(rows, y), row);
         return BLUR_OK;
     }
+    unsigned one = 1;
+    blur_error err = limit_threads_by_memory(plan, shape, &one);
+    if (err) return err;
     blur__pipeline pl;
     pipeline_init(plan, shape, row_at, rows, out, y0, out_stride, &pl);
     band_job job = {plan, &pl, y0, y1, BLUR_OK};

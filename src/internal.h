@@ -227,6 +227,10 @@ blur_error blur__png_writer_finish(blur__png_writer *w);
 void blur__png_writer_free(blur__png_writer *w);
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img);
+/* Whether the first bytes of a file (at least the first few kB) may be a format stb_image
+ * reads: a magic number, or a TGA header. Lets a non-image stream be refused before it is read
+ * whole. */
+bool blur__stb_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
                             const blur_write_options *opt);
 

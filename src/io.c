@@ -12,6 +12,8 @@
 /* Non-PNG files are decoded from memory; this caps what we read of one (a 100-megapixel
  * uncompressed BMP is 400 MB). */
 #define MAX_FILE_BYTES ((size_t)1 << 30)
+/* The first read of a non-PNG stream, enough to sniff any of stb's formats. */
+#define FIRST_BLOCK ((size_t)1 << 16)
 
 /* One row per output format: its names (the first is the canonical extension). */
 static const struct {
@@ -71,7 +73,7 @@ const char *blur_format_extension(blur_format format)
 static blur_error slurp(FILE *fp, const unsigned char *prefix, size_t prefix_size,
                         unsigned char **bytes, size_t *size)
 {
-    size_t cap = 1 << 16, len = prefix_size;
+    size_t cap = FIRST_BLOCK, len = prefix_size;
     unsigned char *buf = malloc(cap);
     if (!buf) return BLUR_ERR_NOMEM;
     memcpy(buf, prefix, prefix_size);
@@ -92,6 +94,12 @@ static blur_error slurp(FILE *fp, const unsigned char *prefix, size_t prefix_siz
         size_t got = fread(buf + len, 1, cap - len, fp);
         len += got;
         if (got == 0) break;
+        /* Once the first block is in, a stream that is no format we read is refused without
+         * reading on: /dev/zero or a pipe of text must not fill a gigabyte first. */
+        if (len == cap && cap == FIRST_BLOCK && !blur__stb_sniff(buf, len)) {
+            free(buf);
+            return BLUR_ERR_UNKNOWN_FORMAT;
+        }
     }
     if (ferror(fp)) {
         int saved = errno;

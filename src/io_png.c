@@ -106,6 +106,15 @@ static blur_error reader_start(blur__png_reader *r, const blur_read_options *opt
     png_set_user_limits(r->png, 0x7fffffff, 0x7fffffff);
     png_set_chunk_malloc_max(r->png, PNG_CHUNK_MALLOC_MAX);
     png_set_chunk_cache_max(r->png, PNG_CHUNK_CACHE_MAX);
+    /* A bad CRC is damage, in an ancillary chunk too (libpng would drop the chunk and go on):
+     * refuse the file rather than blur something that may be wrong elsewhere. */
+    png_set_crc_action(r->png, PNG_CRC_DEFAULT, PNG_CRC_ERROR_QUIT);
+    /* Chunks we never use whose libpng handlers allocate, and zero, the full declared length
+     * before reading a byte of it: a 1 kB file declaring a 1.5 GB iTXt had libpng clear 1.5 GB
+     * (tests/crashers/png-itxt-1.5gb-length.png). As unknown chunks they are skipped in small
+     * reads instead. */
+    static const png_byte unused_chunks[] = "tEXt\0zTXt\0iTXt\0sPLT\0pCAL\0sCAL\0eXIf\0";
+    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, 7);
     png_read_info(r->png, r->info);
 
     png_uint_32 width = png_get_image_width(r->png, r->info);

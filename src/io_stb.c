@@ -60,11 +60,89 @@ static bool is_pnm(const unsigned char *bytes, size_t size)
     return size >= 2 && bytes[0] == 'P' && (bytes[1] == '5' || bytes[1] == '6');
 }
 
+/* ---- checks for what stb_image 2.27 (Debian 12's libstb-dev) trusts ----
+ * Each guards one flaw found by fuzzing (tests/crashers/ keeps the input). They refuse a file
+ * stb would mis-read; they never accept one stb would refuse. */
+
+/* A JPEG DHT segment whose 16 code-length counts sum to more than 256 makes stb write past its
+ * 257-entry size table (stbi__build_huffman; fixed upstream in 2.28). Walks the marker segments
+ * as stb does, the entropy-coded data between them byte by byte, and checks every table. */
+static bool jpeg_huffman_tables_ok(const unsigned char *b, size_t n)
+{
+    if (n < 2 || b[0] != 0xff || b[1] != 0xd8) return true; /* not a JPEG */
+    size_t p = 2;
+    while (p + 1 < n) {
+        if (b[p] != 0xff || b[p + 1] == 0xff) { /* entropy-coded data, fill bytes */
+            p++;
+            continue;
+        }
+        unsigned m = b[p + 1];
+        if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) { /* no length field */
+            p += 2;
+            continue;
+        }
+        if (m == 0xd9 || p + 3 >= n) return true; /* EOI, or the end: stb stops there too */
+        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
+        if (m == 0xc4) {
+            /* As stb reads it: tables while the segment has bytes left, each 1 + 16 + sum. */
+            long left = (long)len - 2;
+            size_t q = p + 4;
+            while (left > 0) {
+                size_t sum = 0;
+                for (size_t i = 1; i <= 16; i++) sum += q + i < n ? b[q + i] : 0;
+                if (sum > 256) return false;
+                left -= 17 + (long)sum;
+                q += 17 + sum;
+            }
+        }
+        p += 2 + len;
+    }
+    return true;
+}
+
+/* A binary PNM (P5, P6) header number of ten or more digits overflows stb's int parser
+ * (stbi__pnm_getinteger; fixed upstream in 2.28). Reads the three header numbers as stb does,
+ * '#' comments included, and refuses one that long: no real size or maximum needs it. */
+static bool pnm_header_ok(const unsigned char *b, size_t n)
+{
+    if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return true; /* not a PNM */
+    size_t p = 2;
+    for (int field = 0; field < 3; field++) {
+        for (;;) {
+            while (p < n && (b[p] == ' ' || (b[p] >= '\t' && b[p] <= '\r'))) p++;
+            if (p >= n || b[p] != '#') break;
+            while (p < n && b[p] != '\n' && b[p] != '\r') p++;
+        }
+        size_t digits = 0;
+        while (p < n && b[p] >= '0' && b[p] <= '9') p++, digits++;
+        if (digits > 9) return false;
+    }
+    return true;
+}
+
+bool blur__stb_sniff(const unsigned char *b, size_t n)
+{
+    static const struct {
+        const char *magic;
+        size_t size;
+    } magics[] = {
+        {"\xff\xd8\xff", 3}, {"BM", 2}, {"GIF8", 4}, {"8BPS", 4}, {"#?", 2}, {"P5", 2}, {"P6", 2},
+    };
+    for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
+        if (n >= magics[i].size && memcmp(b, magics[i].magic, magics[i].size) == 0) return true;
+    /* TGA has no magic; its 18-byte header is enough for stbi_info to judge. */
+    int w, h, c;
+    return n <= 0x7fffffff && stbi_info_from_memory(b, (int)n, &w, &h, &c);
+}
+
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img)
 {
     if (size > 0x7fffffff) return BLUR_ERR_TOO_LARGE; /* stb takes an int length */
     int len = (int)size, width, height, channels;
+    /* Before stbi_info, which reads the Huffman tables too. */
+    if (!jpeg_huffman_tables_ok(bytes, size) || !pnm_header_ok(bytes, size))
+        return BLUR_ERR_CORRUPT;
     if (!stbi_info_from_memory(bytes, len, &width, &height, &channels))
         return BLUR_ERR_UNKNOWN_FORMAT;
     if (width <= 0 || height <= 0 || channels < 1 || channels > 4) return BLUR_ERR_CORRUPT;
@@ -93,6 +171,13 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     if (!pixels) {
         const char *why = stbi_failure_reason();
         return why && strcmp(why, "outofmem") == 0 ? BLUR_ERR_NOMEM : BLUR_ERR_CORRUPT;
+    }
+    /* stb re-reads the header while decoding; hold what it decoded to the same limit, so an
+     * info/load disagreement can never let a larger image through. */
+    if (width <= 0 || height <= 0 ||
+        (opt->max_pixels && (uint64_t)width * (uint64_t)height > opt->max_pixels)) {
+        stbi_image_free(pixels);
+        return width <= 0 || height <= 0 ? BLUR_ERR_CORRUPT : BLUR_ERR_TOO_LARGE;
     }
     blur_error err = blur_image_alloc(img, (size_t)width, (size_t)height, got_channels, depth);
     if (!err) memcpy(img->data, pixels, img->stride * img->height);

@@ -53,7 +53,8 @@ typedef struct npy_type {
 
 static blur_error npy_parse_descr(const char *p, npy_type *t)
 {
-    if (!p || (*p != '\'' && *p != '"')) return BLUR_ERR_PARSE;
+    /* p[1] and p[2] are read below: stop at a header that ends right after the quote. */
+    if (!p || (*p != '\'' && *p != '"') || !p[1] || !p[2]) return BLUR_ERR_PARSE;
     char order = p[1], kind = p[2];
     char *end;
     unsigned long size = strtoul(p + 3, &end, 10);
@@ -190,23 +191,26 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
     size_t cols = 1;
     for (size_t i = ndim <= 1 ? 0 : 1; i < ndim; i++)
         if (!blur__mul(cols, dims[i], &cols)) return BLUR_ERR_TOO_LARGE;
-    err = matrix_alloc(m, rows, cols);
-    if (err) return err;
-    size_t cells = rows * cols, data_bytes;
-    if (!blur__mul(cells, type.size, &data_bytes)) return BLUR_ERR_TOO_LARGE;
+    size_t cells, data_bytes;
+    if (!blur__mul(rows, cols, &cells) || cells > BLUR_MATRIX_MAX_CELLS ||
+        !blur__mul(cells, type.size, &data_bytes))
+        return BLUR_ERR_TOO_LARGE;
+    /* A shape with a zero in it (numpy allows (0,) and (3, 0)) holds no matrix to use. */
+    if (cells == 0) return BLUR_ERR_EMPTY;
     offset += header_len;
+    /* Checked before allocating: a 100-byte file may claim a shape of gigabytes. */
     if (size - offset < data_bytes) {
-        blur_matrix_free(m);
         set_reason(info, 0, "the data ends after %zu of %zu bytes", size - offset, data_bytes);
         return BLUR_ERR_TRUNCATED;
     }
     /* Fortran order of a 2D array is the transpose; more dimensions in Fortran order are
      * rare enough to refuse rather than get wrong. */
     if (fortran_order && ndim > 2) {
-        blur_matrix_free(m);
         set_reason(info, 0, "Fortran order with %zu dimensions", ndim);
         return BLUR_ERR_UNSUPPORTED;
     }
+    err = matrix_alloc(m, rows, cols);
+    if (err) return err;
     for (size_t i = 0; i < cells; i++) {
         size_t r = i / cols, c = i % cols;
         size_t src = fortran_order ? c * rows + r : i;

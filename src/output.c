@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,12 +68,23 @@ static blur_error open_temp(blur__output *out)
                              atomic_fetch_add(&counter, 1) * 2654435761UL;
         snprintf(out->temp_path, size, "%.*s.%s.%06lx.tmp", (int)dir_len, out->final_path,
                  base, salt & 0xffffff);
+        /* The CLI's handlers for these signals remove registered files: hold them off between
+         * creating the file and registering it, so an interrupt then cannot leave it behind. */
+        sigset_t block, saved_mask;
+        sigemptyset(&block);
+        sigaddset(&block, SIGINT);
+        sigaddset(&block, SIGTERM);
+        sigaddset(&block, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &block, &saved_mask);
         int fd = open(out->temp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) out->slot = register_temp(out->temp_path);
+        int open_errno = errno;
+        pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
+        errno = open_errno;
         if (fd < 0) {
             if (errno == EEXIST) continue;
             return BLUR_ERR_OPEN;
         }
-        out->slot = register_temp(out->temp_path);
         out->fp = fdopen(fd, "wb");
         if (!out->fp) {
             int saved = errno;

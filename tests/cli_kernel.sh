@@ -151,7 +151,7 @@ expect_error "table to a file" 2 "^blur: --format table prints to standard outpu
 run "$BLUR" kernel --sigma 1 --report -o "$T/bad.csv"
 expect_error "report to a file" 2 "^blur: --report prints to standard output"
 run "$BLUR" kernel --method dirac --size 5 --sigma 30000
-expect_error "dirac radius over the limit" 2 "^blur: --method dirac: sigma 30000 needs a filter radius over 100000 pixels$"
+expect_error "dirac radius over the limit" 2 "^blur: --method dirac: sigma 30000 needs a filter radius over 5000 pixels$"
 run "$BLUR" kernel --size 2 --sigma 0.01
 expect_error "every cell underflows" 2 "^blur: --method sampled: every cell underflows to 0"
 run "$BLUR" kernel --size 2 --sigma 0.01 --normalize none

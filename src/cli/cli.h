@@ -90,4 +90,8 @@ void cli_batch_free(cli_batch *batch);
  * (cmd_compare.c) */
 bool cli_parse_methods(const char *option, const char *arg, size_t *indices, size_t *count);
 
+/* cmd_blur's argument checks alone, no I/O (tests/fuzz/fuzz_cli.c): the exit code it would
+ * stop with, or -1 when the arguments are good. */
+int cmd_blur_check_args(int argc, char **argv);
+
 #endif

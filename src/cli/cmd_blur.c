@@ -209,7 +209,9 @@ static int parse(int argc, char **argv, blur_args *args)
     double value;
     long number;
     const double huge = 1e308;
-    optind = 1;
+    /* 0, not 1: glibc then forgets the rest of a half-read "-abc" group from an earlier call,
+     * which would otherwise point into an argv that no longer exists. */
+    optind = 0;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":s:j:q:ho:r", long_options, NULL)) != -1) {
@@ -369,41 +371,63 @@ static blur_error blur_one(void *ctx, const char *in, const char *out, const cha
     return blur_file(job->plan, in, out, &job->args->read, &write, failed);
 }
 
-int cmd_blur(int argc, char **argv)
+/* Everything before the first image: the arguments, batch mode's list of images (when
+ * find_inputs; it walks directories), the output's name, the plan. Returns -1 to go on with
+ * *plan, or the exit code to stop with. */
+static int prepare(int argc, char **argv, blur_args *args, bool find_inputs, blur_plan **plan)
 {
-    blur_args args = {BLUR_OPTIONS_INIT, BLUR_READ_OPTIONS_INIT, BLUR_WRITE_OPTIONS_INIT,
-                      false, NULL, NULL, {0, 0, NULL}, NULL, {0}};
-    blur_plan *plan = NULL;
-    int status = parse(argc, argv, &args);
-    bool batch = args.batch.output_dir != NULL;
-    if (status < 0 && batch) {
-        int stop = cli_batch_prepare(&args.batch, &args.filter.threads);
+    *plan = NULL;
+    int status = parse(argc, argv, args);
+    bool batch = args->batch.output_dir != NULL;
+    /* Batch mode decides the filter's threads (cores / jobs), so it comes before the plan. */
+    if (status < 0 && batch && find_inputs) {
+        int stop = cli_batch_prepare(&args->batch, &args->filter.threads);
         if (stop >= 0) status = stop;
     }
-    if (status < 0 && !batch && !cli_check_output_name(args.out)) status = EXIT_USAGE;
-    blur_error err = BLUR_OK;
-    if (status < 0 && (err = blur_plan_create(&args.filter, &plan)) != BLUR_OK) {
-        plan_error(&args, err);
+    if (status < 0 && !batch && !cli_check_output_name(args->out)) status = EXIT_USAGE;
+    blur_error err;
+    if (status < 0 && (err = blur_plan_create(&args->filter, plan)) != BLUR_OK) {
+        plan_error(args, err);
         status = EXIT_USAGE;
     }
-    blur_matrix_free(&args.kernel); /* the plan has its own copy */
+    blur_matrix_free(&args->kernel); /* the plan has its own copy */
+    return status;
+}
+
+#define BLUR_ARGS_INIT                                                                        \
+    {BLUR_OPTIONS_INIT, BLUR_READ_OPTIONS_INIT, BLUR_WRITE_OPTIONS_INIT, false, NULL, NULL,    \
+     {0, 0, NULL}, NULL, {0}}
+
+int cmd_blur(int argc, char **argv)
+{
+    blur_args args = BLUR_ARGS_INIT;
+    blur_plan *plan;
+    int status = prepare(argc, argv, &args, true, &plan);
     if (status >= 0) {
         cli_batch_free(&args.batch);
         return status;
     }
     blur_job job = {&args, plan};
-    status = EXIT_OK;
-    if (batch) {
+    if (args.batch.output_dir) {
         status = cli_batch_run(&args.batch, blur_one, &job);
     } else {
         const char *failed;
-        err = blur_one(&job, args.in, args.out, &failed);
-        if (err) {
-            cli_file_error(failed, err);
-            status = EXIT_FAIL;
-        }
+        blur_error err = blur_one(&job, args.in, args.out, &failed);
+        if (err) cli_file_error(failed, err);
+        status = err ? EXIT_FAIL : EXIT_OK;
     }
     blur_plan_free(plan);
     cli_batch_free(&args.batch);
+    return status;
+}
+
+/* Everything cmd_blur checks before it touches a file, for the argument fuzzer: returns the
+ * exit code cmd_blur would stop with, or -1 when it would go on to read IN. */
+int cmd_blur_check_args(int argc, char **argv)
+{
+    blur_args args = BLUR_ARGS_INIT;
+    blur_plan *plan;
+    int status = prepare(argc, argv, &args, false, &plan);
+    blur_plan_free(plan);
     return status;
 }
