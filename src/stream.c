@@ -11,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Output rows filtered per step, and input rows decoded per lock round trip. */
-#define STRIP_ROWS 32
+/* Output rows filtered per step (the filter's buffers are made once per strip), and input
+ * rows decoded per lock round trip. */
+#define STRIP_ROWS 64
 #define DECODE_BATCH 16
 
 typedef struct row_ring {
