@@ -605,9 +605,7 @@ static void print_line(runner *r, const char *fmt, ...)
     if (r->bar_shown) fputs("\r\033[K", stderr);
     va_list ap;
     va_start(ap, fmt);
-    fputs("blur: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_verror(fmt, ap);
     va_end(ap);
     if (r->bar_shown) draw_bar(r);
 }

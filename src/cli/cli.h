@@ -4,6 +4,7 @@
 
 #include "../blur.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -11,6 +12,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 /* Prints "blur: MESSAGE" as one line on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Prints "blur: PATH: PROBLEM", with the system's reason for open/read/write errors. Reads
  * errno, so call it right after the failing call. */

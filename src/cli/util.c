@@ -8,13 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+void cli_verror(const char *fmt, va_list ap)
+{
+    fputs("blur: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("blur: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    cli_verror(fmt, ap);
     va_end(ap);
 }
 
