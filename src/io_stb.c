@@ -135,6 +135,46 @@ bool blur__stb_sniff(const unsigned char *b, size_t n)
     return n <= 0x7fffffff && stbi_info_from_memory(b, (int)n, &w, &h, &c);
 }
 
+/* A Radiance HDR whose run-length data ends early hangs stb forever: past the end stb reads
+ * zeros, and a zero-length "dump" never advances (stbi__hdr_load; the hang CVE-2021-42715).
+ * Walks the header lines and the RLE scanlines as stb does and refuses data that runs out
+ * while a scanline still needs counts. Flat (non-RLE) data cannot hang and is left to stb. */
+static bool hdr_rle_ends_ok(const unsigned char *b, size_t n, long width, long height)
+{
+    if (n < 2 || b[0] != '#' || b[1] != '?') return true; /* not an HDR */
+    size_t p = 0;
+    /* The signature line, the header lines up to an empty one, the resolution line. */
+    for (int line = 0, header_done = 0; p < n && line < 1 << 20; line++) {
+        bool empty = b[p] == '\n';
+        while (p < n && b[p] != '\n') p++;
+        p++;
+        if (header_done) break;
+        if (empty && line > 0) header_done = 1;
+    }
+    if (width < 8 || width >= 32768) return true; /* stb reads these flat */
+    for (long j = 0; j < height; j++) {
+        if (p + 4 > n) return true; /* stb reads zeros: not RLE, so flat, bounded */
+        if (b[p] != 2 || b[p + 1] != 2 || (b[p + 2] & 0x80)) return true; /* flat from here */
+        if (((long)b[p + 2] << 8 | b[p + 3]) != width) return true; /* stb refuses it */
+        p += 4;
+        for (int k = 0; k < 4; k++) {
+            for (long i = 0; i < width;) {
+                if (p >= n) return false; /* every count from here is 0: stb never ends */
+                long count = b[p++];
+                if (count > 128) {
+                    count -= 128;
+                    p++;
+                } else {
+                    p += (size_t)count;
+                }
+                if (count > width - i) return true; /* stb refuses it */
+                i += count;
+            }
+        }
+    }
+    return true;
+}
+
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img)
 {
@@ -148,6 +188,8 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     if (width <= 0 || height <= 0 || channels < 1 || channels > 4) return BLUR_ERR_CORRUPT;
     if (opt->max_pixels && (uint64_t)width * (uint64_t)height > opt->max_pixels)
         return BLUR_ERR_TOO_LARGE;
+
+    if (!hdr_rle_ends_ok(bytes, size, width, height)) return BLUR_ERR_TRUNCATED;
 
     blur_depth depth = BLUR_U8;
     void *pixels;

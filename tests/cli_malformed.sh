@@ -30,6 +30,10 @@ refused() {
     rm -f "$T/out/"* "$T/out/".*.tmp 2>/dev/null
 }
 
+# Formats blur writes, cut short: a run-length HDR used to hang stb_image forever.
+"$BLUR" tests/pngsuite/basn6a16.png "$T/whole.hdr" --sigma 0 && head -c 1500 "$T/whole.hdr" >"$T/in/cut-rle.hdr"
+rm -f "$T/whole.hdr"
+
 for f in "$T/in"/*; do refused "$f"; done
 
 # Huge headers are refused from the header alone: with the address space capped at 200 MB

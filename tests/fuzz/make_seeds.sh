@@ -34,6 +34,15 @@ printf '8BPS\000\001\000\000\000\000\000\000\000\003\000\000\000\002\000\000\000
 printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >>"$out/image/rgb.psd"
 printf '\001\002\003\004\005\006\007\010\011\012\013\014' >>"$out/image/rgb.psd"
 
+# Every input that ever crashed a target starts its corpus again.
+for f in "$here"/../crashers/*; do
+    case $(basename "$f") in
+    README) ;;
+    matrix-*) cp "$f" "$out/matrix/" ;;
+    *) cp "$f" "$out/image/" ;;
+    esac
+done
+
 # --- matrices: .npy of several dtypes and orders, and CSV
 npy() { # npy FILE DESCR FORTRAN SHAPE DATA-printf-escapes
     dict="{'descr': '$2', 'fortran_order': $3, 'shape': $4, }"
