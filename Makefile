@@ -203,6 +203,9 @@ uninstall:
 # crashes land in $(FUZZ_BUILD)/crash-*. The corpus grows in $(FUZZ_BUILD)/corpus/ between runs.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
+# FUZZ_SEED=N makes a run repeatable (CI uses one, so a submission is not failed by a random
+# path that a longer local run with the same seed already walked); empty = a random seed.
+FUZZ_SEED    ?=
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   = $(WARN) -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link $(PKG_CFLAGS) -pthread
@@ -236,6 +239,7 @@ fuzz: $(FUZZ_BIN) $(BIN)
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t; \
 	  echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
 	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    $(if $(FUZZ_SEED),-seed=$(FUZZ_SEED)) \
 	    -close_fd_mask=3 -print_final_stats=1 -artifact_prefix=$(FUZZ_BUILD)/crash-$$t- \
 	    $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t 2>$(FUZZ_BUILD)/fuzz_$$t.log \
 	    || { tail -n 60 $(FUZZ_BUILD)/fuzz_$$t.log; echo "fuzz_$$t: FAILED, see $(FUZZ_BUILD)/crash-$$t-*"; exit 1; }; \

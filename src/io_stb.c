@@ -69,8 +69,11 @@ static bool is_pnm(const unsigned char *bytes, size_t size)
  * as stb does, the entropy-coded data between them byte by byte, and checks every table. */
 static bool jpeg_huffman_tables_ok(const unsigned char *b, size_t n)
 {
-    if (n < 2 || b[0] != 0xff || b[1] != 0xd8) return true; /* not a JPEG */
-    size_t p = 2;
+    /* stb's marker reader skips any run of 0xff fill bytes, before SOI too. */
+    size_t p = 0;
+    while (p < n && b[p] == 0xff) p++;
+    if (p == 0 || p >= n || b[p] != 0xd8) return true; /* not a JPEG */
+    p++;
     while (p + 1 < n) {
         if (b[p] != 0xff || b[p + 1] == 0xff) { /* entropy-coded data, fill bytes */
             p++;
