@@ -159,12 +159,23 @@ static inline __attribute__((always_inline)) void load_line(const strip_io *io, 
         for (size_t i = 0; i < WS; i++) x[i] = io->cval;
         return;
     }
+    /* A full strip is a loop of constant count, which the vectorizer turns into a few
+     * widening conversions; the last strip of a line takes the general loop. */
     if (io->pass == 1) {
         const uint8_t *p = (const uint8_t *)io->in + (size_t)m * io->in_stride + s0;
-        for (size_t i = 0; i < count; i++) x[i] = p[i];
+        if (count == WS) {
+            for (size_t i = 0; i < WS; i++) x[i] = (real)(int32_t)p[i];
+            return;
+        }
+        for (size_t i = 0; i < count; i++) x[i] = (real)(int32_t)p[i];
     } else {
         const uint16_t *p = (const uint16_t *)io->in + (size_t)m * io->in_stride + s0;
-        for (size_t i = 0; i < count; i++) x[i] = (real)p[i] * io->in_scale;
+        const real scale = io->in_scale;
+        if (count == WS) {
+            for (size_t i = 0; i < WS; i++) x[i] = (real)(int32_t)p[i] * scale;
+            return;
+        }
+        for (size_t i = 0; i < count; i++) x[i] = (real)(int32_t)p[i] * scale;
     }
     for (size_t i = count; i < WS; i++) x[i] = 0.0;
 }
@@ -183,53 +194,101 @@ static inline __attribute__((always_inline)) void prefetch_line(const strip_io *
 }
 
 /* Writes line k's lanes transposed: sample s of line k goes to output line s/C, sample
- * k*C + s%C. Pass 1 stores 8 fraction bits; pass 2 rounds to 8-bit. */
+ * k*C + s%C. Pass 1 stores 8 fraction bits; pass 2 rounds to 8-bit. The rounding and clamping
+ * is one vector loop over the strip; only the scatter is per sample. */
 static inline __attribute__((always_inline)) void store_line(const strip_io *io, size_t k,
                                                              size_t s0, size_t count,
                                                              const real *restrict v)
 {
     const size_t ch = io->channels;
     size_t line = s0 / ch, c = s0 % ch, at = k * ch;
-    for (size_t i = 0; i < count; i++) {
-        if (io->pass == 1) {
-            real q = v[i] * 256.0 + 0.5;
-            ((uint16_t *)io->out)[line * io->out_stride + at + c] =
-                (uint16_t)(q <= 0.0 ? 0.0 : q >= 65535.0 ? 65535.0 : q);
-        } else {
-            real q = v[i] + 0.5;
-            ((uint8_t *)io->out)[line * io->out_stride + at + c] =
-                (uint8_t)(q <= 0.0 ? 0.0 : q >= 255.0 ? 255.0 : q);
+    if (io->pass == 1) {
+        uint16_t q[WS];
+        for (size_t i = 0; i < WS; i++) {
+            real t = v[i] * (real)256.0 + (real)0.5;
+            t = t > (real)0.0 ? t : (real)0.0;
+            t = t < (real)65535.0 ? t : (real)65535.0;
+            q[i] = (uint16_t)(int32_t)t;
         }
-        if (++c == ch) c = 0, line++;
+        uint16_t *o = (uint16_t *)io->out + at;
+        for (size_t i = 0; i < count; i++) {
+            o[line * io->out_stride + c] = q[i];
+            if (++c == ch) c = 0, line++;
+        }
+    } else {
+        uint8_t q[WS];
+        for (size_t i = 0; i < WS; i++) {
+            real t = v[i] + (real)0.5;
+            t = t > (real)0.0 ? t : (real)0.0;
+            t = t < (real)255.0 ? t : (real)255.0;
+            q[i] = (uint8_t)(int32_t)t;
+        }
+        uint8_t *o = (uint8_t *)io->out + at;
+        for (size_t i = 0; i < count; i++) {
+            o[line * io->out_stride + c] = q[i];
+            if (++c == ch) c = 0, line++;
+        }
     }
 }
+
+/* One line of one second-order section; `first` stores into sum, the others add to it.
+ * u = input at this line, up = the other input term. */
+static inline __attribute__((always_inline)) void section(real e0, real e1, real d1, real d2,
+                                                          const real *restrict u,
+                                                          const real *restrict up,
+                                                          real *restrict y1,
+                                                          real *restrict y2,
+                                                          real *restrict sum, bool first)
+{
+    if (first) {
+        for (size_t i = 0; i < WS; i++) {
+            real y = e0 * u[i] + e1 * up[i] + d1 * y1[i] + d2 * y2[i];
+            y2[i] = y1[i];
+            y1[i] = y;
+            sum[i] = y;
+        }
+    } else {
+        for (size_t i = 0; i < WS; i++) {
+            real y = e0 * u[i] + e1 * up[i] + d1 * y1[i] + d2 * y2[i];
+            y2[i] = y1[i];
+            y1[i] = y;
+            sum[i] += y;
+        }
+    }
+}
+
+/* One line of the three sections; sum gets their total (the first initialises it). */
+#define sections(c0, c1, a, u, up, y1, y2, sum)                                               \
+    do {                                                                                      \
+        for (int j_ = 0; j_ < 3; j_++)                                                        \
+            section((c0)[j_], (c1)[j_], (a)->d1[j_], (a)->d2[j_], u, up, (y1)[j_], (y2)[j_],   \
+                    sum, j_ == 0);                                                            \
+    } while (0)
 
 STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t s0,
                                    float *restrict buf)
 {
     const size_t count = io->width - s0 < WS ? io->width - s0 : WS;
     const long n = (long)io->lines, pad = a->pad;
-    real x[WS], xp[WS], y1[3][WS], y2[3][WS];
+    real x[WS], xp[WS], y1[3][WS], y2[3][WS], sum[WS];
     load_line(io, -pad, s0, count, x);
     for (int j = 0; j < 3; j++)
         for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = x[i] * a->gc[j];
     memcpy(xp, x, sizeof xp);
-    for (long k = -pad; k < n; k++) {
+    /* causal: the padding in front only warms the state up */
+    for (long k = -pad; k < 0; k++) {
         prefetch_line(io, k + AHEAD, s0);
         load_line(io, k, s0, count, x);
-        real sum[WS] = {0};
-        for (int j = 0; j < 3; j++) {
-            const real n0 = a->n0[j], n1 = a->n1[j], d1 = a->d1[j], d2 = a->d2[j];
-            for (size_t i = 0; i < WS; i++) {
-                real y = n0 * x[i] + n1 * xp[i] + d1 * y1[j][i] + d2 * y2[j][i];
-                y2[j][i] = y1[j][i];
-                y1[j][i] = y;
-                sum[i] += y;
-            }
-        }
+        sections(a->n0, a->n1, a, x, xp, y1, y2, sum);
         memcpy(xp, x, sizeof xp);
-        if (k >= 0)
-            for (size_t i = 0; i < WS; i++) buf[(size_t)k * WS + i] = (float)sum[i];
+    }
+    for (long k = 0; k < n; k++) {
+        prefetch_line(io, k + AHEAD, s0);
+        load_line(io, k, s0, count, x);
+        sections(a->n0, a->n1, a, x, xp, y1, y2, sum);
+        memcpy(xp, x, sizeof xp);
+        float *b = buf + (size_t)k * WS;
+        for (size_t i = 0; i < WS; i++) b[i] = (float)sum[i];
     }
     /* anticausal, from beyond the far end back to line 0 */
     real xa[WS], xb[WS];
@@ -237,20 +296,17 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
     memcpy(xb, xa, sizeof xb);
     for (int j = 0; j < 3; j++)
         for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = xa[i] * a->ga[j];
-    for (long k = n - 1 + pad; k >= 0; k--) {
-        real sum[WS];
-        const float *causal = buf + (size_t)(k < n ? k : 0) * WS;
-        for (size_t i = 0; i < WS; i++) sum[i] = k < n ? (real)causal[i] : 0.0;
-        for (int j = 0; j < 3; j++) {
-            const real m1 = a->m1[j], m2 = a->m2[j], d1 = a->d1[j], d2 = a->d2[j];
-            for (size_t i = 0; i < WS; i++) {
-                real v = m1 * xa[i] + m2 * xb[i] + d1 * y1[j][i] + d2 * y2[j][i];
-                y2[j][i] = y1[j][i];
-                y1[j][i] = v;
-                sum[i] += v;
-            }
-        }
-        if (k < n) store_line(io, (size_t)k, s0, count, sum);
+    for (long k = n - 1 + pad; k >= n; k--) {
+        sections(a->m1, a->m2, a, xa, xb, y1, y2, sum);
+        memcpy(xb, xa, sizeof xb);
+        prefetch_line(io, k - AHEAD, s0);
+        load_line(io, k, s0, count, xa);
+    }
+    for (long k = n - 1; k >= 0; k--) {
+        sections(a->m1, a->m2, a, xa, xb, y1, y2, sum);
+        const float *causal = buf + (size_t)k * WS;
+        for (size_t i = 0; i < WS; i++) sum[i] += (real)causal[i];
+        store_line(io, (size_t)k, s0, count, sum);
         memcpy(xb, xa, sizeof xb);
         prefetch_line(io, k - AHEAD, s0);
         load_line(io, k, s0, count, xa);
