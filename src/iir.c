@@ -234,38 +234,46 @@ static void flush_stage(const strip_io *io, size_t s0, size_t count, size_t k0, 
     }
 }
 
-/* One line of one second-order section; `first` stores into sum, the others add to it.
- * u = input at this line, up = the other input term. */
+/* One line of one second-order section: y1 holds the previous output, y2 the one before,
+ * which the new output overwrites (the caller then swaps the two roles: no copying of state).
+ * `first` stores into sum, the others add to it. u = input at this line, up = the other
+ * input term. */
 static inline __attribute__((always_inline)) void section(real e0, real e1, real d1, real d2,
                                                           const real *restrict u,
                                                           const real *restrict up,
-                                                          real *restrict y1,
+                                                          const real *restrict y1,
                                                           real *restrict y2,
                                                           real *restrict sum, bool first)
 {
     if (first) {
         for (size_t i = 0; i < WS; i++) {
             real y = e0 * u[i] + e1 * up[i] + d1 * y1[i] + d2 * y2[i];
-            y2[i] = y1[i];
-            y1[i] = y;
+            y2[i] = y;
             sum[i] = y;
         }
     } else {
         for (size_t i = 0; i < WS; i++) {
             real y = e0 * u[i] + e1 * up[i] + d1 * y1[i] + d2 * y2[i];
-            y2[i] = y1[i];
-            y1[i] = y;
+            y2[i] = y;
             sum[i] += y;
         }
     }
 }
 
-/* One line of the three sections; sum gets their total (the first initialises it). */
-#define sections(c0, c1, a, u, up, y1, y2, sum)                                               \
+/* One line of the three sections; sum gets their total (the first initialises it). Then the
+ * state and input buffers trade roles. */
+#define SECTIONS(c0, c1)                                                                      \
     do {                                                                                      \
         for (int j_ = 0; j_ < 3; j_++)                                                        \
-            section((c0)[j_], (c1)[j_], (a)->d1[j_], (a)->d2[j_], u, up, (y1)[j_], (y2)[j_],   \
-                    sum, j_ == 0);                                                            \
+            section((c0)[j_], (c1)[j_], a->d1[j_], a->d2[j_], u, up, y1[j_], y2[j_], sum,     \
+                    j_ == 0);                                                                 \
+        real(*t_)[WS] = y1;                                                                   \
+        y1 = y2, y2 = t_;                                                                     \
+    } while (0)
+#define SWAP_INPUT()                                                                          \
+    do {                                                                                      \
+        real *t_ = up;                                                                        \
+        up = u, u = t_;                                                                       \
     } while (0)
 
 STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t s0,
@@ -273,41 +281,41 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
 {
     const size_t count = io->width - s0 < WS ? io->width - s0 : WS;
     const long n = (long)io->lines, pad = a->pad;
-    real x[WS], xp[WS], y1[3][WS], y2[3][WS], sum[WS];
+    real in[2][WS], state[2][3][WS], sum[WS];
+    real *u = in[0], *up = in[1];
+    real(*y1)[WS] = state[0], (*y2)[WS] = state[1];
     uint16_t stage[STAGE][WS];
-    load_line(io, -pad, s0, count, x);
+    /* causal: y[k] from x[k] (u) and x[k-1] (up); the padding in front warms the state up */
+    load_line(io, -pad, s0, count, up);
     for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = x[i] * a->gc[j];
-    memcpy(xp, x, sizeof xp);
-    /* causal: the padding in front only warms the state up */
+        for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = up[i] * a->gc[j];
     for (long k = -pad; k < 0; k++) {
         prefetch_line(io, k + AHEAD, s0);
-        load_line(io, k, s0, count, x);
-        sections(a->n0, a->n1, a, x, xp, y1, y2, sum);
-        memcpy(xp, x, sizeof xp);
+        load_line(io, k, s0, count, u);
+        SECTIONS(a->n0, a->n1);
+        SWAP_INPUT();
     }
     for (long k = 0; k < n; k++) {
         prefetch_line(io, k + AHEAD, s0);
-        load_line(io, k, s0, count, x);
-        sections(a->n0, a->n1, a, x, xp, y1, y2, sum);
-        memcpy(xp, x, sizeof xp);
+        load_line(io, k, s0, count, u);
+        SECTIONS(a->n0, a->n1);
+        SWAP_INPUT();
         float *b = buf + (size_t)k * WS;
         for (size_t i = 0; i < WS; i++) b[i] = (float)sum[i];
     }
-    /* anticausal, from beyond the far end back to line 0 */
-    real xa[WS], xb[WS];
-    load_line(io, n + pad, s0, count, xa);
-    memcpy(xb, xa, sizeof xb);
+    /* anticausal, from beyond the far end back to line 0: v[k] from x[k+1] (u), x[k+2] (up) */
+    load_line(io, n + pad, s0, count, u);
+    memcpy(up, u, WS * sizeof *up);
     for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = xa[i] * a->ga[j];
+        for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = u[i] * a->ga[j];
     for (long k = n - 1 + pad; k >= n; k--) {
-        sections(a->m1, a->m2, a, xa, xb, y1, y2, sum);
-        memcpy(xb, xa, sizeof xb);
+        SECTIONS(a->m1, a->m2);
+        SWAP_INPUT();
         prefetch_line(io, k - AHEAD, s0);
-        load_line(io, k, s0, count, xa);
+        load_line(io, k, s0, count, u);
     }
     for (long k = n - 1; k >= 0; k--) {
-        sections(a->m1, a->m2, a, xa, xb, y1, y2, sum);
+        SECTIONS(a->m1, a->m2);
         const float *causal = buf + (size_t)k * WS;
         for (size_t i = 0; i < WS; i++) sum[i] += (real)causal[i];
         stage_line(io, sum, stage[k % STAGE]);
@@ -315,9 +323,9 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
             size_t k1 = (size_t)k + STAGE < (size_t)n ? (size_t)k + STAGE : (size_t)n;
             flush_stage(io, s0, count, (size_t)k, k1, (const uint16_t(*)[WS])stage);
         }
-        memcpy(xb, xa, sizeof xb);
+        SWAP_INPUT();
         prefetch_line(io, k - AHEAD, s0);
-        load_line(io, k, s0, count, xa);
+        load_line(io, k, s0, count, u);
     }
 }
 
