@@ -234,39 +234,50 @@ static void flush_stage(const strip_io *io, size_t s0, size_t count, size_t k0, 
     }
 }
 
-/* One line of one second-order section: y1 holds the previous output, y2 the one before,
- * which the new output overwrites (the caller then swaps the two roles: no copying of state).
- * `first` stores into sum, the others add to it. u = input at this line, up = the other
- * input term. */
-static inline __attribute__((always_inline)) void section(real e0, real e1, real d1, real d2,
-                                                          const real *restrict u,
-                                                          const real *restrict up,
-                                                          const real *restrict y1,
-                                                          real *restrict y2,
-                                                          real *restrict sum, bool first)
+/* One line of the three second-order sections, fused into one loop over the lanes (inputs
+ * loaded once, the sum kept in a register). y1 holds the previous outputs, y2 the ones before,
+ * which the new outputs overwrite (the caller then swaps the two roles: no copying of state).
+ * u = input at this line, up = the other input term. The total goes to `out` (float, the
+ * causal half kept for later) or, with `add` given, has the causal half added and goes to the
+ * reals of `sum`. The sum is ((s0 + s1) + s2) either way. */
+#define SECTION_BODY                                                                          \
+    const real x0 = u[i], x1 = up[i];                                                         \
+    real s0 = e00 * x0 + e10 * x1 + d10 * p0[i] + d20 * q0[i];                                \
+    real s1 = e01 * x0 + e11 * x1 + d11 * p1[i] + d21 * q1[i];                                \
+    real s2 = e02 * x0 + e12 * x1 + d12 * p2[i] + d22 * q2[i];                                \
+    q0[i] = s0, q1[i] = s1, q2[i] = s2;                                                       \
+    real s = s0 + s1 + s2;
+
+static inline __attribute__((always_inline)) void
+sections_fused(const real *c0, const real *c1, const iir_axis *a, const real *restrict u,
+               const real *restrict up, const real *restrict p0, const real *restrict p1,
+               const real *restrict p2, real *restrict q0, real *restrict q1,
+               real *restrict q2, float *restrict out, const float *restrict add,
+               real *restrict sum)
 {
-    if (first) {
+    const real e00 = c0[0], e01 = c0[1], e02 = c0[2], e10 = c1[0], e11 = c1[1], e12 = c1[2];
+    const real d10 = a->d1[0], d11 = a->d1[1], d12 = a->d1[2];
+    const real d20 = a->d2[0], d21 = a->d2[1], d22 = a->d2[2];
+    if (out) {
         for (size_t i = 0; i < WS; i++) {
-            real y = e0 * u[i] + e1 * up[i] + d1 * y1[i] + d2 * y2[i];
-            y2[i] = y;
-            sum[i] = y;
+            SECTION_BODY
+            out[i] = (float)s;
         }
     } else {
         for (size_t i = 0; i < WS; i++) {
-            real y = e0 * u[i] + e1 * up[i] + d1 * y1[i] + d2 * y2[i];
-            y2[i] = y;
-            sum[i] += y;
+            SECTION_BODY
+            sum[i] = s + (real)add[i];
         }
     }
 }
+#define sections(c0, c1, a, u, up, y1, y2, out, add, sum)                                     \
+    sections_fused(c0, c1, a, u, up, (y1)[0], (y1)[1], (y1)[2], (y2)[0], (y2)[1], (y2)[2],    \
+                   out, add, sum)
 
-/* One line of the three sections; sum gets their total (the first initialises it). Then the
- * state and input buffers trade roles. */
-#define SECTIONS(c0, c1)                                                                      \
+/* One line of the sections, then the state and input buffers trade roles. */
+#define SECTIONS(c0, c1, out, add)                                                            \
     do {                                                                                      \
-        for (int j_ = 0; j_ < 3; j_++)                                                        \
-            section((c0)[j_], (c1)[j_], a->d1[j_], a->d2[j_], u, up, y1[j_], y2[j_], sum,     \
-                    j_ == 0);                                                                 \
+        sections(c0, c1, a, u, up, y1, y2, out, add, sum);                                    \
         real(*t_)[WS] = y1;                                                                   \
         y1 = y2, y2 = t_;                                                                     \
     } while (0)
@@ -275,7 +286,6 @@ static inline __attribute__((always_inline)) void section(real e0, real e1, real
         real *t_ = up;                                                                        \
         up = u, u = t_;                                                                       \
     } while (0)
-
 STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t s0,
                                    float *restrict buf)
 {
@@ -285,6 +295,7 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
     real *u = in[0], *up = in[1];
     real(*y1)[WS] = state[0], (*y2)[WS] = state[1];
     uint16_t stage[STAGE][WS];
+    float lost[WS]; /* the sums of the padding lines, not needed */
     /* causal: y[k] from x[k] (u) and x[k-1] (up); the padding in front warms the state up */
     load_line(io, -pad, s0, count, up);
     for (int j = 0; j < 3; j++)
@@ -292,16 +303,14 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
     for (long k = -pad; k < 0; k++) {
         prefetch_line(io, k + AHEAD, s0);
         load_line(io, k, s0, count, u);
-        SECTIONS(a->n0, a->n1);
+        SECTIONS(a->n0, a->n1, lost, NULL);
         SWAP_INPUT();
     }
     for (long k = 0; k < n; k++) {
         prefetch_line(io, k + AHEAD, s0);
         load_line(io, k, s0, count, u);
-        SECTIONS(a->n0, a->n1);
+        SECTIONS(a->n0, a->n1, buf + (size_t)k * WS, NULL);
         SWAP_INPUT();
-        float *b = buf + (size_t)k * WS;
-        for (size_t i = 0; i < WS; i++) b[i] = (float)sum[i];
     }
     /* anticausal, from beyond the far end back to line 0: v[k] from x[k+1] (u), x[k+2] (up) */
     load_line(io, n + pad, s0, count, u);
@@ -309,15 +318,13 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
     for (int j = 0; j < 3; j++)
         for (size_t i = 0; i < WS; i++) y1[j][i] = y2[j][i] = u[i] * a->ga[j];
     for (long k = n - 1 + pad; k >= n; k--) {
-        SECTIONS(a->m1, a->m2);
+        SECTIONS(a->m1, a->m2, lost, NULL);
         SWAP_INPUT();
         prefetch_line(io, k - AHEAD, s0);
         load_line(io, k, s0, count, u);
     }
     for (long k = n - 1; k >= 0; k--) {
-        SECTIONS(a->m1, a->m2);
-        const float *causal = buf + (size_t)k * WS;
-        for (size_t i = 0; i < WS; i++) sum[i] += (real)causal[i];
+        SECTIONS(a->m1, a->m2, NULL, buf + (size_t)k * WS);
         stage_line(io, sum, stage[k % STAGE]);
         if (k % STAGE == 0) {
             size_t k1 = (size_t)k + STAGE < (size_t)n ? (size_t)k + STAGE : (size_t)n;
