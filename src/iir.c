@@ -17,7 +17,8 @@
  * Layout: the vertical pass runs down strips of WS samples of the input (the recursion is
  * independent per column, so a strip is WS lanes of vector arithmetic), causal pass into a
  * strip buffer, anticausal pass back up adding to it; the result is written transposed into an
- * intermediate of 16-bit samples with 8 fraction bits (one image column per intermediate row).
+ * intermediate of 16-bit samples with 8 fraction bits (one image column per intermediate row),
+ * STAGE lines at a time so that each intermediate row gets a run of samples, not one.
  * The horizontal pass is then the same strip recursion down the intermediate, written back
  * transposed into the 8-bit output. The intermediate is cached in the object so repeated runs
  * do not pay its page faults. Strips are independent, so threads do not change the result. */
@@ -47,8 +48,9 @@
  * 0.005 % against double, at half the vector work and state. */
 typedef float real;
 
-/* The strip kernel is compiled for AVX-512, AVX2 and the baseline and picked at load time
- * (gcc and clang's target_clones); its loops over the WS lanes are plain C for the vectorizer. */
+/* The strip kernel is compiled for x86-64-v4 (AVX-512), v3 (AVX2 + FMA) and the baseline and
+ * picked at load time (gcc and clang's target_clones, which test the CPU's features, not its
+ * model); its loops over the WS lanes are plain C for the vectorizer. */
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #define STRIP_CLONES                                                                          \
