@@ -48,13 +48,17 @@
  * 0.005 % against double, at half the vector work and state. */
 typedef float real;
 
-/* The strip kernel is compiled for x86-64-v4 (AVX-512), v3 (AVX2 + FMA) and the baseline and
- * picked at load time (gcc and clang's target_clones, which test the CPU's features, not its
- * model); its loops over the WS lanes are plain C for the vectorizer. */
+/* The strip kernel is compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
+ * load time (target_clones); its loops over the WS lanes are plain C for the vectorizer. */
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
+#if defined(__clang__) /* clang 14 dispatches arch= clones by CPU model: the default ran on
+                        * an AMD EPYC; its avx512f implies FMA */
+#define STRIP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else /* gcc dispatches x86-64-vN by features; its avx512f alone would not fuse */
 #define STRIP_CLONES                                                                          \
     __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 #endif
 #endif
 #ifndef STRIP_CLONES
