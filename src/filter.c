@@ -499,6 +499,19 @@ static void *band_thread(void *arg)
     return NULL;
 }
 
+void blur__run_parallel(void *(*work)(void *), void *jobs, size_t job_size, unsigned count)
+{
+    pthread_t tids[256];
+    if (count > 256) count = 256;
+    unsigned started = 1;
+    for (unsigned t = 1; t < count; t++, started++)
+        if (pthread_create(&tids[t], NULL, work, (char *)jobs + t * job_size) != 0) break;
+    /* Jobs whose thread could not start run here: same result, less parallel. */
+    for (unsigned t = started; t < count; t++) work((char *)jobs + t * job_size);
+    if (count) work(jobs);
+    for (unsigned t = 1; t < started; t++) pthread_join(tids[t], NULL);
+}
+
 unsigned blur__worker_threads(unsigned wanted)
 {
     if (wanted == 0) {
@@ -609,18 +622,11 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     err = limit_threads_by_memory(plan, src, &threads);
     if (err) return err;
     band_job jobs[256];
-    pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++) {
         jobs[t] = (band_job){plan, &pl, src->height * t / threads,
                              src->height * (t + 1) / threads, BLUR_OK};
     }
-    unsigned started = 1;
-    for (unsigned t = 1; t < threads; t++, started++)
-        if (pthread_create(&tids[t], NULL, band_thread, &jobs[t]) != 0) break;
-    /* Bands whose thread could not start run here: same result, less parallel. */
-    for (unsigned t = started; t < threads; t++) run_band(&jobs[t]);
-    run_band(&jobs[0]);
-    for (unsigned t = 1; t < started; t++) pthread_join(tids[t], NULL);
+    blur__run_parallel(band_thread, jobs, sizeof jobs[0], threads);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;
     return BLUR_OK;

@@ -387,15 +387,9 @@ static blur_error run_pass(const strip_io *io, const iir_axis *axis, unsigned th
     if (threads > strips) threads = (unsigned)strips;
     if (threads > 256) threads = 256;
     pass_job jobs[256];
-    pthread_t tids[256];
     for (unsigned t = 0; t < threads; t++)
         jobs[t] = (pass_job){io, axis, strips * t / threads, strips * (t + 1) / threads, BLUR_OK};
-    unsigned started = 1;
-    for (unsigned t = 1; t < threads; t++, started++)
-        if (pthread_create(&tids[t], NULL, pass_thread, &jobs[t]) != 0) break;
-    for (unsigned t = started; t < threads; t++) pass_thread(&jobs[t]);
-    pass_thread(&jobs[0]);
-    for (unsigned t = 1; t < started; t++) pthread_join(tids[t], NULL);
+    blur__run_parallel(pass_thread, jobs, sizeof jobs[0], threads);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;
     return BLUR_OK;

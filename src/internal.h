@@ -23,6 +23,12 @@ static inline bool blur__mul3(size_t a, size_t b, size_t c, size_t *out)
  * 256. */
 unsigned blur__worker_threads(unsigned wanted);
 
+/* Runs work on `count` (at most 256) jobs of job_size bytes each, laid out from `jobs`: job 0
+ * on the calling thread, the others on threads of their own, or here when a thread cannot
+ * start (same result, less parallel). Returns when all are done; each job reports its own
+ * error. */
+void blur__run_parallel(void *(*work)(void *), void *jobs, size_t job_size, unsigned count);
+
 /* malloc(a*b) with the product checked; NULL on overflow or exhaustion. */
 void *blur__alloc_array(size_t count, size_t size);
 
