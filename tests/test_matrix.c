@@ -78,6 +78,17 @@ static void test_shapes(void **state)
     blur_matrix_free(&m);
 }
 
+/* A refused input: the error, the 1-based line or row, and a reason naming the problem. */
+static void expect_refusal(const char *name, blur_error got, const blur_matrix_info *info,
+                           blur_error want, size_t where, const char *reason)
+{
+    if (got != want)
+        fail_msg("%s: got '%s', want '%s'", name, blur_strerror(got), blur_strerror(want));
+    assert_int_equal(info->where, where);
+    if (!strstr(info->reason, reason))
+        fail_msg("%s: reason '%s' lacks '%s'", name, info->reason, reason);
+}
+
 static void test_malformed_npy(void **state)
 {
     (void)state;
@@ -98,12 +109,7 @@ static void test_malformed_npy(void **state)
         blur_matrix m;
         blur_matrix_info info;
         blur_error err = read_fixture(cases[i].name, &m, &info);
-        if (err != cases[i].err)
-            fail_msg("%s: got '%s', want '%s'", cases[i].name, blur_strerror(err),
-                     blur_strerror(cases[i].err));
-        assert_int_equal(info.where, cases[i].where);
-        if (!strstr(info.reason, cases[i].reason))
-            fail_msg("%s: reason '%s' lacks '%s'", cases[i].name, info.reason, cases[i].reason);
+        expect_refusal(cases[i].name, err, &info, cases[i].err, cases[i].where, cases[i].reason);
         assert_null(m.data);
     }
 }
@@ -133,12 +139,9 @@ static void test_malformed_csv(void **state)
         size_t len = strlen(cases[i].text);
         if (i == 8) len = 7; /* with its NUL */
         blur_error err = blur_matrix_parse_info(cases[i].text, len, &m, &info);
-        if (err != cases[i].err)
-            fail_msg("case %zu: got '%s', want '%s'", i, blur_strerror(err),
-                     blur_strerror(cases[i].err));
-        assert_int_equal(info.where, cases[i].where);
-        if (!strstr(info.reason, cases[i].reason))
-            fail_msg("case %zu: reason '%s' lacks '%s'", i, info.reason, cases[i].reason);
+        char name[32];
+        snprintf(name, sizeof name, "case %zu", i);
+        expect_refusal(name, err, &info, cases[i].err, cases[i].where, cases[i].reason);
         size_t where = 99;
         assert_int_equal(blur_matrix_parse(cases[i].text, len, &m, &where), cases[i].err);
         assert_int_equal(where, cases[i].where);
