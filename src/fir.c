@@ -44,9 +44,9 @@ static size_t vert_none(const uint8_t *const *rows, size_t r, const int32_t *wpa
     return 0;
 }
 static size_t horiz_none(const int16_t *ext, size_t n, size_t step, size_t r,
-                         const int32_t *wpair, int sh, uint8_t *out)
+                         const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out)
 {
-    (void)ext, (void)n, (void)step, (void)r, (void)wpair, (void)sh, (void)out;
+    (void)ext, (void)n, (void)step, (void)r, (void)wpair, (void)sh, (void)pairs, (void)out;
     return 0;
 }
 
@@ -291,9 +291,11 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
     blur_error err = BLUR_OK;
     const void **rows = blur__alloc_array(rows_n, sizeof *rows);
     void *crow = blur__alloc_array(n, bytes);         /* the constant border's row */
-    void *ext = blur__alloc_array(ext_n + 64, sizeof(float)); /* int16 or float */
+    /* int16 or float; zeroed, as the pairs read a little past the row (fir.h) */
+    void *ext = calloc(BLUR__FIR_PAIRS(ext_n) + 64, sizeof(float));
+    int32_t *pairs = blur__alloc_array(BLUR__FIR_PAIRS(ext_n), sizeof *pairs);
     float *acc = blur__alloc_array(n, sizeof *acc);
-    if (!rows || !crow || !ext || !acc) {
+    if (!rows || !crow || !ext || !pairs || !acc) {
         err = BLUR_ERR_NOMEM;
         goto done;
     }
@@ -315,7 +317,7 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
             vert_u8(f, r8, done, n, mid);
             int16_t cv = (int16_t)(f->cval * 256.0 - 32768.0);
             EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv);
-            done = var->horiz(e, n, ch, f->rx, f->hpair, f->sh, out);
+            done = var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out);
             horiz_u8(f, e, done, n, ch, out);
         } else {
             float *e = ext, *mid = e + f->rx * ch;
@@ -329,6 +331,7 @@ done:
     free(rows);
     free(crow);
     free(ext);
+    free(pairs);
     free(acc);
     return err;
 }

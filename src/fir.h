@@ -20,17 +20,20 @@
 typedef size_t fir_vert_fn(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
                            size_t n, int16_t *out);
 /* Horizontal pass: ext holds the biased row with r*C samples of border on each side; writes
- * out[0, return value). wpair packs taps 2p and 2p+1 of the 2r+1 taps. */
+ * out[0, return value). wpair packs taps 2p and 2p+1 of the 2r+1 taps. pairs is scratch for
+ * BLUR__FIR_PAIRS(n + 2r*C) int32; ext must be readable (and initialized) up to
+ * BLUR__FIR_PAIRS(n + 2r*C) + C samples. */
+#define BLUR__FIR_PAIRS(ext_n) ((ext_n) + 32)
 typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
-                            const int32_t *wpair, int sh, uint8_t *out);
+                            const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 
 size_t blur__fir_vert_avx2(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
                            size_t n, int16_t *out);
 size_t blur__fir_horiz_avx2(const int16_t *ext, size_t n, size_t step, size_t r,
-                            const int32_t *wpair, int sh, uint8_t *out);
+                            const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 size_t blur__fir_vert_avx512(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
                              size_t n, int16_t *out);
 size_t blur__fir_horiz_avx512(const int16_t *ext, size_t n, size_t step, size_t r,
-                              const int32_t *wpair, int sh, uint8_t *out);
+                              const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 
 #endif

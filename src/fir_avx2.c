@@ -5,15 +5,29 @@
 #if defined(__x86_64__) && defined(__AVX2__)
 #include <immintrin.h>
 
-static inline __m256i store_u8_pack(__m256i v)
+/* (a[j], b[j]) pairs for j = 0..15 in order: the first 8 in p0, the rest in p1. */
+static inline void pair_build(__m256i a, __m256i b, __m256i *p0, __m256i *p1)
 {
-    /* v: 16 int16 in 0..255; pack to bytes and bring the two lanes' halves together. */
-    return _mm256_permute4x64_epi64(_mm256_packus_epi16(v, v), 0x08);
+    __m256i lo = _mm256_unpacklo_epi16(a, b), hi = _mm256_unpackhi_epi16(a, b);
+    *p0 = _mm256_permute2x128_si256(lo, hi, 0x20);
+    *p1 = _mm256_permute2x128_si256(lo, hi, 0x31);
+}
+
+/* 16 int32 in 0..255 (v0 then v1) to 16 bytes in order. */
+static inline void store_out2(uint8_t *p, __m256i v0, __m256i v1)
+{
+    __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(v0, v1), 0xd8);
+    __m256i b = _mm256_permute4x64_epi64(_mm256_packus_epi16(w, w), 0x08);
+    _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(b));
 }
 
 #define VEC __m256i
 #define VN 16
+#define VN32 8
 #define UNROLL 1
+#define HUNROLL 6
+#define PAIR_BUILD(a, b, p0, p1) pair_build(a, b, &(p0), &(p1))
+#define STORE_OUT2 store_out2
 #define ZX_LOAD(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define LOADU16(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define ADD16 _mm256_add_epi16
@@ -28,8 +42,6 @@ static inline __m256i store_u8_pack(__m256i v)
 #define PACKS32 _mm256_packs_epi32
 #define ZERO _mm256_setzero_si256()
 #define STORE16(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
-#define STORE_U8(p, v) \
-    _mm_storeu_si128((__m128i *)(void *)(p), _mm256_castsi256_si128(store_u8_pack(v)))
 #define FN_VERT blur__fir_vert_avx2
 #define FN_HORIZ blur__fir_horiz_avx2
 #include "fir_simd.h"

@@ -6,9 +6,28 @@
 #if defined(__x86_64__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
 #include <immintrin.h>
 
+/* (a[j], b[j]) pairs for j = 0..31 in order: the first 16 in p0, the rest in p1. */
+static inline void pair_build(__m512i a, __m512i b, __m512i *p0, __m512i *p1)
+{
+    const __m512i lo = _mm512_set_epi16(47, 15, 46, 14, 45, 13, 44, 12, 43, 11, 42, 10, 41, 9,
+                                        40, 8, 39, 7, 38, 6, 37, 5, 36, 4, 35, 3, 34, 2, 33, 1,
+                                        32, 0);
+    const __m512i hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
+    *p0 = _mm512_permutex2var_epi16(a, lo, b);
+    *p1 = _mm512_permutex2var_epi16(a, hi, b);
+}
+
 #define VEC __m512i
 #define VN 32
+#define VN32 16
 #define UNROLL 2
+#define HUNROLL 8
+#define PAIR_BUILD(a, b, p0, p1) pair_build(a, b, &(p0), &(p1))
+#define STORE_OUT2(p, v0, v1)                                                        \
+    do {                                                                             \
+        _mm_storeu_si128((__m128i *)(void *)(p), _mm512_cvtusepi32_epi8(v0));        \
+        _mm_storeu_si128((__m128i *)(void *)((p) + 16), _mm512_cvtusepi32_epi8(v1)); \
+    } while (0)
 #define ZX_LOAD(p) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define LOADU16(p) _mm512_loadu_si512((const void *)(p))
 #define ADD16 _mm512_add_epi16
@@ -23,7 +42,6 @@
 #define PACKS32 _mm512_packs_epi32
 #define ZERO _mm512_setzero_si512()
 #define STORE16(p, v) _mm512_storeu_si512((void *)(p), v)
-#define STORE_U8(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), _mm512_cvtusepi16_epi8(v))
 #define FN_VERT blur__fir_vert_avx512
 #define FN_HORIZ blur__fir_horiz_avx512
 #include "fir_simd.h"

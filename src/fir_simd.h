@@ -1,7 +1,8 @@
 /* fir_simd.h — the body of the SIMD variants of fir.h's two passes, written once over a few
  * vector macros and included by fir_avx2.c and fir_avx512.c (each compiled with its own -m
- * flags). The unpack/pack pairs work within 128-bit lanes on every width and undo each other,
- * so the sums come out in the input's order. The arithmetic is fir.h's, exactly.
+ * flags). In the vertical pass the unpack/pack pairs work within 128-bit lanes on every width
+ * and undo each other, so the sums come out in the input's order; the horizontal pass needs no
+ * unpacking at all (see horiz_step). The arithmetic is fir.h's, exactly.
  *
  * Each step does U vectors of samples at once: a multiply-add chain into one accumulator is
  * bound by the instruction's latency (vpdpwssd: 4-5 cycles), so 2U independent accumulators
@@ -17,6 +18,18 @@
         u = 2;                                      \
         if (u < U) { __VA_ARGS__ }                  \
         u = 3;                                      \
+        if (u < U) { __VA_ARGS__ }                  \
+    } while (0)
+#define FOR_U8(...)                                 \
+    do {                                            \
+        FOR_U(__VA_ARGS__);                         \
+        size_t u = 4;                               \
+        if (u < U) { __VA_ARGS__ }                  \
+        u = 5;                                      \
+        if (u < U) { __VA_ARGS__ }                  \
+        u = 6;                                      \
+        if (u < U) { __VA_ARGS__ }                  \
+        u = 7;                                      \
         if (u < U) { __VA_ARGS__ }                  \
     } while (0)
 
@@ -63,43 +76,43 @@ size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int s
     return i;
 }
 
-static inline __attribute__((always_inline)) void horiz_step(const int16_t *ext, size_t step,
+/* The horizontal pass reads its row as interleaved pairs: pairs[j] holds (e[j], e[j+step]) in
+ * one 32-bit lane, built once per row by PAIR_BUILD. Taps 2p and 2p+1 of output i are then the
+ * one pair pairs[i + 2p*step], so each tap pair costs one load and one multiply-add over VN32
+ * consecutive outputs, with no shuffle in the loop and the sums already in output order. The
+ * last tap pairs with a zero weight, so the pair's second half (past the row) never counts. */
+static inline __attribute__((always_inline)) void horiz_step(const int32_t *pairs, size_t step,
                                                              size_t r, const int32_t *wpair,
                                                              const __m128i shift, VEC bias,
                                                              size_t i, uint8_t *out,
                                                              const size_t U)
 {
-    const size_t taps = 2 * r + 1, full = taps / 2;
-    VEC lo[4], hi[4];
-    FOR_U(lo[u] = hi[u] = ZERO;);
-    const int16_t *e = ext + i;
-    for (size_t p = 0; p < full; p++, e += 2 * step) {
+    VEC acc[8];
+    FOR_U8(acc[u] = ZERO;);
+    const int32_t *q = pairs + i;
+    for (size_t p = 0; p <= r; p++, q += 2 * step) { /* r+1 pairs: 2r+1 taps and a zero */
         VEC w = SET1_32(wpair[p]);
-        FOR_U(
-            VEC a = LOADU16(e + u * VN), b = LOADU16(e + step + u * VN);
-            lo[u] = DP(lo[u], UNPLO(a, b), w);
-            hi[u] = DP(hi[u], UNPHI(a, b), w);
-        );
+        FOR_U8(acc[u] = DP(acc[u], LOADU16(q + u * VN32), w););
     }
-    VEC w = SET1_32(wpair[full]);
-    FOR_U(
-        VEC a = LOADU16(e + u * VN);
-        lo[u] = DP(lo[u], UNPLO(a, ZERO), w);
-        hi[u] = DP(hi[u], UNPHI(a, ZERO), w);
-        lo[u] = SRL32(ADD32(lo[u], bias), shift); /* wraps: the unsigned sum of fir.h */
-        hi[u] = SRL32(ADD32(hi[u], bias), shift);
-        STORE_U8(out + i + u * VN, PACKS32(lo[u], hi[u]));
-    );
+    FOR_U8(acc[u] = SRL32(ADD32(acc[u], bias), shift);); /* wraps: the unsigned sum of fir.h */
+    FOR_U8(if (u % 2 == 0) STORE_OUT2(out + i + u * VN32, acc[u], acc[u + 1]);); /* U is even */
 }
 
 size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32_t *wpair,
-                int sh, uint8_t *out)
+                int sh, int32_t *pairs, uint8_t *out)
 {
+    for (size_t j = 0; j < n + 2 * r * step; j += VN) {
+        VEC a = LOADU16(ext + j), b = LOADU16(ext + j + step), p0, p1;
+        PAIR_BUILD(a, b, p0, p1);
+        STORE16(pairs + j, p0);
+        STORE16(pairs + j + VN32, p1);
+    }
     const VEC bias = SET1_32((int32_t)((UINT32_C(1) << (sh + 15)) + (UINT32_C(1) << (sh + 7))));
     const __m128i shift = _mm_cvtsi32_si128(sh + 8);
     size_t i = 0;
-    for (; i + UNROLL * VN <= n; i += UNROLL * VN)
-        horiz_step(ext, step, r, wpair, shift, bias, i, out, UNROLL);
-    for (; i + VN <= n; i += VN) horiz_step(ext, step, r, wpair, shift, bias, i, out, 1);
+    for (; i + HUNROLL * VN32 <= n; i += HUNROLL * VN32)
+        horiz_step(pairs, step, r, wpair, shift, bias, i, out, HUNROLL);
+    for (; i + 2 * VN32 <= n; i += 2 * VN32)
+        horiz_step(pairs, step, r, wpair, shift, bias, i, out, 2);
     return i;
 }
