@@ -117,8 +117,9 @@ $(BIN): $(CLI_OBJ) $(LIB)
 
 # --- SIMD variants of the fast path (fir.c picks one at run time): own -m flags per file ---
 ifeq ($(shell $(CC) -dumpmachine 2>/dev/null | grep -c '^x86_64'),1)
-SIMD_FLAGS_fir_avx2   := -mavx2
-SIMD_FLAGS_fir_avx512 := -mavx2 -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+# -ffp-contract=off: the float passes multiply then add, as the generic code, never fused.
+SIMD_FLAGS_fir_avx2   := -mavx2 -ffp-contract=off
+SIMD_FLAGS_fir_avx512 := -mavx2 -mavx512f -mavx512bw -mavx512vl -mavx512vnni -ffp-contract=off
 $(BUILD)/lib/fir.o: ALL_CFLAGS += -DBLUR_HAVE_X86_SIMD
 $(BUILD)/lib/fir_avx2.o $(BUILD)/lib/fir_avx512.o: $(BUILD)/lib/%.o: src/%.c src/fir.h src/fir_simd.h src/internal.h | $(BUILD)/.deps
 	@mkdir -p $(@D)

@@ -474,12 +474,17 @@ done_rows:
     return err;
 }
 
-/* Whether the fast path takes this image: its depth, and no alpha to premultiply. */
+/* Whether the fast path takes this image: its depth, and 8-bit if alpha is premultiplied. */
 static bool fast_path_takes(const blur_plan *plan, const blur__pipeline *pl)
 {
-    bool has_alpha = pl->channels == 2 || pl->channels == 4;
-    return blur__fir_accepts(plan->fir, pl->src) &&
-           !((pl->flags & BLUR__PX_PREMULTIPLY) && has_alpha);
+    return blur__fir_accepts(plan->fir, pl->src, blur__premultiplies(pl->flags, pl->channels));
+}
+
+/* Whether the recursive filter takes this image: it has no premultiplied alpha. */
+static bool recursive_path_takes(const blur_plan *plan, const blur_image *shape, unsigned flags)
+{
+    return blur__iir_accepts(plan->iir, shape) &&
+           !blur__premultiplies(flags, (size_t)shape->channels);
 }
 
 /* One band of rows, by whichever engine the plan chose. */
@@ -543,7 +548,15 @@ static void copy_image(const blur_image *src, blur_image *dst)
                row);
 }
 
-/* The pixel transforms this plan applies to this image, and the constant beyond the edge. */
+/* The pixel transforms (BLUR__PX_*) this plan applies. */
+static unsigned pixel_flags(const blur_plan *plan)
+{
+    unsigned flags = plan->opt.linear ? BLUR__PX_LINEAR : 0;
+    if (plan->is_signed) flags |= BLUR__PX_SIGNED;
+    else if (plan->opt.alpha == BLUR_ALPHA_PREMULTIPLY) flags |= BLUR__PX_PREMULTIPLY;
+    return flags;
+}
+
 static const void *image_row(void *image, size_t y)
 {
     const blur_image *img = image;
@@ -569,9 +582,7 @@ static void pipeline_init(const blur_plan *plan, const blur_image *src, blur__ro
     pl->border = opt->border;
     pl->channels = (size_t)src->channels;
     pl->scale = opt->scale;
-    if (plan->is_signed) pl->flags |= BLUR__PX_SIGNED;
-    else if (opt->alpha == BLUR_ALPHA_PREMULTIPLY) pl->flags |= BLUR__PX_PREMULTIPLY;
-    if (opt->linear) pl->flags |= BLUR__PX_LINEAR;
+    pl->flags = pixel_flags(plan);
     for (size_t c = 0; c < pl->channels; c++) pl->cval[c] = opt->cval;
     blur__pixels_to_working(pl->cval, 1, src->channels, src->depth, pl->flags);
     for (size_t c = 0; c < pl->channels; c++) pl->hcval[c] = pl->cval[c] * plan->hpad;
@@ -617,7 +628,7 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     pipeline_init(plan, src, image_row, (void *)src, dst->data, 0, dst->stride, &pl);
     unsigned threads = thread_count(plan->opt.threads, src->height);
     /* The recursive filter needs no ring of rows: its memory does not grow with sigma. */
-    if (blur__iir_accepts(plan->iir, src) && fast_path_takes(plan, &pl))
+    if (recursive_path_takes(plan, src, pl.flags) && fast_path_takes(plan, &pl))
         return blur__iir_run(plan->iir, src, dst, threads);
     err = limit_threads_by_memory(plan, src, &threads);
     if (err) return err;
@@ -667,7 +678,7 @@ blur_border blur__plan_border(const blur_plan *plan) { return plan->opt.border; 
 
 bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape)
 {
-    return blur__iir_accepts(plan->iir, shape);
+    return recursive_path_takes(plan, shape, pixel_flags(plan));
 }
 
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt)

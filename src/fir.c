@@ -14,6 +14,7 @@
 #include "internal.h"
 #include "fir.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,10 @@ typedef struct fir_variant {
     const char *cpu[3]; /* features __builtin_cpu_supports must report */
     fir_vert_fn *vert;
     fir_horiz_fn *horiz;
+    fir_vert_f_fn *vert_f;
+    fir_horiz_f_fn *horiz_f;
+    fir_premul4_fn *premul4;
+    fir_unpremul4_fn *unpremul4;
 } fir_variant;
 
 static size_t vert_none(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
@@ -49,14 +54,40 @@ static size_t horiz_none(const int16_t *ext, size_t n, size_t step, size_t r,
     (void)ext, (void)n, (void)step, (void)r, (void)wpair, (void)sh, (void)pairs, (void)out;
     return 0;
 }
+static size_t vert_f_none(const uint16_t *const *rows, size_t r, const float *w, size_t n,
+                          float *out)
+{
+    (void)rows, (void)r, (void)w, (void)n, (void)out;
+    return 0;
+}
+static size_t horiz_f_none(const float *ext, size_t n, size_t step, size_t taps, const float *w,
+                           float *acc)
+{
+    (void)ext, (void)n, (void)step, (void)taps, (void)w, (void)acc;
+    return 0;
+}
+static size_t premul4_none(const uint8_t *in, size_t pixels, uint16_t *out)
+{
+    (void)in, (void)pixels, (void)out;
+    return 0;
+}
+static size_t unpremul4_none(const float *acc, size_t pixels, uint8_t *out)
+{
+    (void)acc, (void)pixels, (void)out;
+    return 0;
+}
 
 static const fir_variant variants[] = {
 #if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
     {"avx512", {"avx512bw", "avx512vl", "avx512vnni"}, blur__fir_vert_avx512,
-     blur__fir_horiz_avx512},
-    {"avx2", {"avx2", NULL, NULL}, blur__fir_vert_avx2, blur__fir_horiz_avx2},
+     blur__fir_horiz_avx512, blur__fir_vert_f_avx512, blur__fir_horiz_f_avx512,
+     blur__fir_premul4_avx512, blur__fir_unpremul4_avx512},
+    {"avx2", {"avx2", NULL, NULL}, blur__fir_vert_avx2, blur__fir_horiz_avx2,
+     blur__fir_vert_f_avx2, blur__fir_horiz_f_avx2, blur__fir_premul4_avx2,
+     blur__fir_unpremul4_avx2},
 #endif
-    {"generic", {NULL, NULL, NULL}, vert_none, horiz_none},
+    {"generic", {NULL, NULL, NULL}, vert_none, horiz_none, vert_f_none, horiz_f_none,
+     premul4_none, unpremul4_none},
 };
 enum { VARIANT_COUNT = sizeof variants / sizeof variants[0] };
 
@@ -204,9 +235,11 @@ blur_error blur__fir_create(const double *wy, size_t ty, const double *wx, size_
     return BLUR_OK;
 }
 
-bool blur__fir_accepts(const blur__fir *f, const blur_image *src)
+bool blur__fir_accepts(const blur__fir *f, const blur_image *src, bool premultiplied)
 {
     if (!f || (src->depth != BLUR_U8 && src->depth != BLUR_U16)) return false;
+    /* 16-bit colour times alpha does not fit the 16-bit rows: the exact path does those. */
+    if (premultiplied && src->depth != BLUR_U8) return false;
     if (f->border != BLUR_BORDER_CONSTANT) return true;
     /* The constant must be a sample value the integer rows can hold. */
     double max = blur__depth_max(src->depth);
@@ -239,44 +272,135 @@ static void horiz_u8(const blur__fir *f, const int16_t *ext, size_t from, size_t
     }
 }
 
-static void vert_u16(const blur__fir *f, const uint16_t *const *rows, size_t n, float *out)
+/* The float passes (16-bit images, premultiplied alpha), samples [from, n); the arithmetic of
+ * fir.h's float variants. */
+static void vert_float(const blur__fir *f, const uint16_t *const *rows, size_t from, size_t n,
+                       float *out)
 {
     const size_t r = f->ry;
-    for (size_t i = 0; i < n; i++) out[i] = f->vf[0] * (float)rows[r][i];
+    for (size_t i = from; i < n; i++) out[i] = f->vf[0] * (float)rows[r][i];
     for (size_t t = 1; t <= r; t++) {
         const uint16_t *a = rows[r - t], *b = rows[r + t];
         const float w = f->vf[t];
-        for (size_t i = 0; i < n; i++) out[i] += w * (float)(a[i] + b[i]);
+        for (size_t i = from; i < n; i++) out[i] += w * (float)(a[i] + b[i]);
     }
 }
 
-static void horiz_u16(const blur__fir *f, const float *ext, size_t n, size_t step,
-                      float *acc, uint16_t *out)
+static void horiz_float(const blur__fir *f, const float *ext, size_t from, size_t n,
+                        size_t step, float *acc)
 {
     const size_t taps = 2 * f->rx + 1;
-    for (size_t i = 0; i < n; i++) acc[i] = 0.0f;
+    for (size_t i = from; i < n; i++) acc[i] = 0.0f;
     for (size_t k = 0; k < taps; k++) {
         const float w = f->hf[k], *e = ext + k * step;
-        for (size_t i = 0; i < n; i++) acc[i] += w * e[i];
+        for (size_t i = from; i < n; i++) acc[i] += w * e[i];
     }
-    for (size_t i = 0; i < n; i++) {
-        float v = acc[i] + 0.5f;
-        out[i] = v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (uint16_t)v;
+}
+
+static uint16_t round_u16(float v)
+{
+    v += 0.5f;
+    return v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (uint16_t)v;
+}
+
+static void store_u16(const float *acc, size_t n, uint16_t *out)
+{
+    for (size_t i = 0; i < n; i++) out[i] = round_u16(acc[i]);
+}
+
+/* ---- premultiplied alpha (8-bit images with alpha) ----
+ * Each input row is premultiplied once, exactly, into 16 bits: colour times alpha, and alpha
+ * times 255 so it is on the same scale; the float path filters those rows, and the store
+ * divides by the blurred alpha. Float rather than the 8-bit fixed point: undoing the
+ * premultiplication multiplies an error by up to 255/alpha. */
+
+/* The generic code of fir.h's premul/unpremul (and their tails), for 2 or 4 channels; both
+ * loops are inlined for a constant channel count, so the compiler unrolls the pixel. */
+static inline __attribute__((always_inline)) void premultiply_pixels(const uint8_t *in,
+                                                                     size_t pixels, size_t ch,
+                                                                     uint16_t *out)
+{
+    const size_t a = ch - 1;
+    for (size_t p = 0; p < pixels; p++, in += ch, out += ch) {
+#pragma GCC unroll 4
+        for (size_t c = 0; c < a; c++) out[c] = (uint16_t)(in[c] * in[a]);
+        out[a] = (uint16_t)(in[a] * 255);
     }
+}
+
+static void premultiply_row(const fir_variant *var, const uint8_t *in, size_t pixels,
+                            size_t ch, uint16_t *out)
+{
+    size_t done = ch == 4 ? var->premul4(in, pixels, out) : 0;
+    if (ch == 4) premultiply_pixels(in + done * 4, pixels - done, 4, out + done * 4);
+    else premultiply_pixels(in, pixels, 2, out);
+}
+
+static inline uint8_t round_u8(float v)
+{
+    v += 0.5f;
+    v = v > 0.0f ? v : 0.0f; /* written so it compiles to min/max, no branch */
+    v = v < 255.0f ? v : 255.0f;
+    return (uint8_t)v;
+}
+
+static inline __attribute__((always_inline)) void unpremultiply_pixels(const float *acc,
+                                                                       size_t pixels,
+                                                                       size_t ch, uint8_t *out)
+{
+    const size_t a = ch - 1;
+    for (size_t p = 0; p < pixels; p++, acc += ch, out += ch) {
+        const float alpha = acc[a];
+        /* Where no opaque pixel reached, there is no colour to recover (as pixel.c). */
+        const float to_colour = alpha > 0.0f ? 255.0f / alpha : 0.0f;
+#pragma GCC unroll 4
+        for (size_t c = 0; c < a; c++) out[c] = round_u8(acc[c] * to_colour);
+        out[a] = round_u8(alpha * (1.0f / 255.0f));
+    }
+}
+
+static void store_unpremultiplied(const fir_variant *var, const float *acc, size_t pixels,
+                                  size_t ch, uint8_t *out)
+{
+    size_t done = ch == 4 ? var->unpremul4(acc, pixels, out) : 0;
+    if (ch == 4) unpremultiply_pixels(acc + done * 4, pixels - done, 4, out + done * 4);
+    else unpremultiply_pixels(acc, pixels, 2, out);
+}
+
+/* The premultiplied rows of one band: slot v mod slots holds the row at (unreflected) position
+ * v, so the rows around y are distinct slots and moving down one row premultiplies one row. */
+typedef struct premul_ring {
+    size_t slots, len;
+    uint16_t *data;
+    long *tag;
+} premul_ring;
+
+static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, const blur__fir *f,
+                                  const blur__pipeline *pl, const uint8_t *crow, long v)
+{
+    size_t slot = (size_t)(((v % (long)ring->slots) + (long)ring->slots) % (long)ring->slots);
+    uint16_t *row = ring->data + slot * ring->len;
+    if (ring->tag[slot] != v) {
+        long m = blur__border_index(f->border, v, (long)pl->src->height);
+        const uint8_t *in = m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
+        premultiply_row(var, in, pl->src->width, pl->channels, row);
+        ring->tag[slot] = v;
+    }
+    return row;
 }
 
 /* Fills the margins of an extended row (r*C samples each side of the n = width*C middle) by
- * the border rule; cval_sample is what the constant border holds. */
-#define EXTEND_ROW(T, ext, width, ch, r, border, cval_sample)                                 \
+ * the border rule; cval[c] is what the constant border holds in channel c. */
+#define EXTEND_ROW(T, ext, width, ch, r, border, cval)                                 \
     do {                                                                                       \
         T *mid_ = (ext) + (r) * (ch);                                                          \
         for (size_t p_ = 0; p_ < (r); p_++) {                                                  \
             long l_ = blur__border_index(border, (long)p_ - (long)(r), (long)(width));         \
             long h_ = blur__border_index(border, (long)(width) + (long)p_, (long)(width));     \
             for (size_t c_ = 0; c_ < (ch); c_++) {                                             \
-                (ext)[p_ * (ch) + c_] = l_ < 0 ? (cval_sample) : mid_[(size_t)l_ * (ch) + c_]; \
+                (ext)[p_ * (ch) + c_] = l_ < 0 ? (cval)[c_] : mid_[(size_t)l_ * (ch) + c_];    \
                 mid_[((width) + p_) * (ch) + c_] =                                             \
-                    h_ < 0 ? (cval_sample) : mid_[(size_t)h_ * (ch) + c_];                     \
+                    h_ < 0 ? (cval)[c_] : mid_[(size_t)h_ * (ch) + c_];                        \
             }                                                                                  \
         }                                                                                      \
     } while (0)
@@ -286,16 +410,22 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
     const blur_image *src = pl->src;
     const size_t ch = (size_t)src->channels, width = src->width, n = width * ch;
     const size_t rows_n = 2 * f->ry + 1, ext_n = n + 2 * f->rx * ch;
-    const size_t bytes = blur_depth_size(src->depth);
+    const bool premultiplied = blur__premultiplies(pl->flags, ch);
     const fir_variant *var = pick_variant();
     blur_error err = BLUR_OK;
+    premul_ring ring = {rows_n, n, NULL, NULL};
     const void **rows = blur__alloc_array(rows_n, sizeof *rows);
-    void *crow = blur__alloc_array(n, bytes);         /* the constant border's row */
+    void *crow = blur__alloc_array(n, blur_depth_size(src->depth)); /* the constant's row */
     /* int16 or float; zeroed, as the pairs read a little past the row (fir.h) */
     void *ext = calloc(BLUR__FIR_PAIRS(ext_n) + 64, sizeof(float));
     int32_t *pairs = blur__alloc_array(BLUR__FIR_PAIRS(ext_n), sizeof *pairs);
     float *acc = blur__alloc_array(n, sizeof *acc);
-    if (!rows || !crow || !ext || !pairs || !acc) {
+    if (premultiplied) {
+        ring.data = blur__alloc_array(rows_n, n * sizeof *ring.data);
+        ring.tag = blur__alloc_array(rows_n, sizeof *ring.tag);
+    }
+    if (!rows || !crow || !ext || !pairs || !acc ||
+        (premultiplied && (!ring.data || !ring.tag))) {
         err = BLUR_ERR_NOMEM;
         goto done;
     }
@@ -303,28 +433,43 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         if (src->depth == BLUR_U8) ((uint8_t *)crow)[i] = (uint8_t)f->cval;
         else ((uint16_t *)crow)[i] = (uint16_t)f->cval;
     }
+    for (size_t j = 0; premultiplied && j < rows_n; j++) ring.tag[j] = LONG_MIN;
+    /* What the constant border holds in each channel of the extended rows. */
+    int16_t cv8[4];
+    float cvf[4];
+    for (size_t c = 0; c < ch; c++) {
+        cv8[c] = (int16_t)(f->cval * 256.0 - 32768.0);
+        cvf[c] = !premultiplied ? (float)f->cval
+                 : c + 1 < ch   ? (float)(f->cval * f->cval)
+                                : (float)(f->cval * 255.0);
+    }
     for (size_t y = y0; y < y1; y++) {
         for (size_t j = 0; j < rows_n; j++) {
-            long m = blur__border_index(f->border, (long)y + (long)j - (long)f->ry,
-                                        (long)src->height);
-            rows[j] = m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
+            long v = (long)y + (long)j - (long)f->ry;
+            long m = blur__border_index(f->border, v, (long)src->height);
+            rows[j] = premultiplied ? premul_row(&ring, var, f, pl, crow, v)
+                      : m < 0       ? crow
+                                    : pl->row_at(pl->rows, (size_t)m);
         }
         void *out = pl->out + (y - pl->out_y0) * pl->out_stride;
-        if (src->depth == BLUR_U8) {
+        if (src->depth == BLUR_U8 && !premultiplied) {
             int16_t *e = ext, *mid = e + f->rx * ch;
             const uint8_t *const *r8 = (const uint8_t *const *)rows;
             size_t done = var->vert(r8, f->ry, f->vpair, f->sv, n, mid);
             vert_u8(f, r8, done, n, mid);
-            int16_t cv = (int16_t)(f->cval * 256.0 - 32768.0);
-            EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv);
+            EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv8);
             done = var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out);
             horiz_u8(f, e, done, n, ch, out);
         } else {
             float *e = ext, *mid = e + f->rx * ch;
-            vert_u16(f, (const uint16_t *const *)rows, n, mid);
-            float cv = (float)f->cval;
-            EXTEND_ROW(float, e, width, ch, f->rx, f->border, cv);
-            horiz_u16(f, e, n, ch, acc, out);
+            const uint16_t *const *r16 = (const uint16_t *const *)rows;
+            size_t done = var->vert_f(r16, f->ry, f->vf, n, mid);
+            vert_float(f, r16, done, n, mid);
+            EXTEND_ROW(float, e, width, ch, f->rx, f->border, cvf);
+            done = var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, acc);
+            horiz_float(f, e, done, n, ch, acc);
+            if (premultiplied) store_unpremultiplied(var, acc, width, ch, out);
+            else store_u16(acc, n, out);
         }
     }
 done:
@@ -333,5 +478,7 @@ done:
     free(ext);
     free(pairs);
     free(acc);
+    free(ring.data);
+    free(ring.tag);
     return err;
 }

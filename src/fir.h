@@ -27,6 +27,33 @@ typedef size_t fir_vert_fn(const uint8_t *const *rows, size_t r, const int32_t *
 typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
                             const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 
+/* The float passes (fir.c's vert_float, horiz_float), same contract: the samples
+ * [0, return value). vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
+ * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k ascending; multiply then add, in float. */
+typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t n,
+                             float *out);
+typedef size_t fir_horiz_f_fn(const float *ext, size_t n, size_t step, size_t taps,
+                              const float *w, float *acc);
+/* Premultiplied alpha on RGBA rows, the arithmetic of fir.c's generic code: premul writes
+ * colour*alpha and alpha*255 (exact, 16-bit); unpremul turns blurred sums back into 8-bit:
+ * round(colour * (255/alpha)) (0 where alpha is 0), round(alpha * (1/255)), in float, rounding
+ * by +0.5 and truncation, clamped to 0..255. Both do the pixels [0, return value). */
+typedef size_t fir_premul4_fn(const uint8_t *in, size_t pixels, uint16_t *out);
+typedef size_t fir_unpremul4_fn(const float *acc, size_t pixels, uint8_t *out);
+size_t blur__fir_premul4_avx2(const uint8_t *in, size_t pixels, uint16_t *out);
+size_t blur__fir_unpremul4_avx2(const float *acc, size_t pixels, uint8_t *out);
+size_t blur__fir_premul4_avx512(const uint8_t *in, size_t pixels, uint16_t *out);
+size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out);
+
+size_t blur__fir_vert_f_avx2(const uint16_t *const *rows, size_t r, const float *w, size_t n,
+                             float *out);
+size_t blur__fir_horiz_f_avx2(const float *ext, size_t n, size_t step, size_t taps,
+                              const float *w, float *acc);
+size_t blur__fir_vert_f_avx512(const uint16_t *const *rows, size_t r, const float *w, size_t n,
+                               float *out);
+size_t blur__fir_horiz_f_avx512(const float *ext, size_t n, size_t step, size_t taps,
+                                const float *w, float *acc);
+
 size_t blur__fir_vert_avx2(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
                            size_t n, int16_t *out);
 size_t blur__fir_horiz_avx2(const int16_t *ext, size_t n, size_t step, size_t r,

@@ -21,6 +21,41 @@ static inline void store_out2(uint8_t *p, __m256i v0, __m256i v1)
     _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(b));
 }
 
+/* RGBA rows, premultiplied (fir.h): colour * alpha, alpha * 255; 4 pixels per step. */
+size_t blur__fir_premul4_avx2(const uint8_t *in, size_t pixels, uint16_t *out)
+{
+    size_t p = 0;
+    for (; p + 4 <= pixels; p += 4) {
+        const void *at = in + 4 * p;
+        __m256i v = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)at));
+        __m256i alpha = _mm256_shufflehi_epi16(_mm256_shufflelo_epi16(v, 0xff), 0xff);
+        __m256i by = _mm256_blend_epi16(alpha, _mm256_set1_epi16(255), 0x88);
+        _mm256_storeu_si256((__m256i *)(void *)(out + 4 * p), _mm256_mullo_epi16(v, by));
+    }
+    return p;
+}
+
+/* Blurred premultiplied RGBA back to 8-bit colour and alpha (fir.h); 2 pixels per step. */
+size_t blur__fir_unpremul4_avx2(const float *acc, size_t pixels, uint8_t *out)
+{
+    const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
+    size_t p = 0;
+    for (; p + 2 <= pixels; p += 2) {
+        __m256 v = _mm256_loadu_ps(acc + 4 * p);
+        __m256 alpha = _mm256_shuffle_ps(v, v, 0xff);
+        __m256 some = _mm256_cmp_ps(alpha, zero, _CMP_GT_OQ);
+        __m256 to_colour = _mm256_and_ps(some, _mm256_div_ps(top, alpha)); /* 0 where none */
+        __m256 by = _mm256_blend_ps(to_colour, _mm256_set1_ps(1.0f / 255.0f), 0x88);
+        v = _mm256_add_ps(_mm256_mul_ps(v, by), _mm256_set1_ps(0.5f));
+        v = _mm256_min_ps(_mm256_max_ps(v, zero), top);
+        __m256i i32 = _mm256_cvttps_epi32(v);
+        __m128i w =
+            _mm_packus_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+        _mm_storel_epi64((__m128i *)(void *)(out + 4 * p), _mm_packus_epi16(w, w));
+    }
+    return p;
+}
+
 #define VEC __m256i
 #define VN 16
 #define VN32 8
@@ -42,6 +77,18 @@ static inline void store_out2(uint8_t *p, __m256i v0, __m256i v1)
 #define PACKS32 _mm256_packs_epi32
 #define ZERO _mm256_setzero_si256()
 #define STORE16(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
+#define VECF __m256
+#define VNF 8
+#define ZX16_LOAD(p) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#define CVTF _mm256_cvtepi32_ps
+#define MULF _mm256_mul_ps
+#define ADDF _mm256_add_ps
+#define SET1F _mm256_set1_ps
+#define SETZEROF _mm256_setzero_ps()
+#define LOADF _mm256_loadu_ps
+#define STOREF _mm256_storeu_ps
+#define FN_VERT_F blur__fir_vert_f_avx2
+#define FN_HORIZ_F blur__fir_horiz_f_avx2
 #define FN_VERT blur__fir_vert_avx2
 #define FN_HORIZ blur__fir_horiz_avx2
 #include "fir_simd.h"

@@ -17,6 +17,39 @@ static inline void pair_build(__m512i a, __m512i b, __m512i *p0, __m512i *p1)
     *p1 = _mm512_permutex2var_epi16(a, hi, b);
 }
 
+/* RGBA rows, premultiplied (fir.h): colour * alpha, alpha * 255; 8 pixels per step. */
+size_t blur__fir_premul4_avx512(const uint8_t *in, size_t pixels, uint16_t *out)
+{
+    size_t p = 0;
+    for (; p + 8 <= pixels; p += 8) {
+        const void *at = in + 4 * p;
+        __m512i v = _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)at));
+        __m512i alpha = _mm512_shufflehi_epi16(_mm512_shufflelo_epi16(v, 0xff), 0xff);
+        __m512i by = _mm512_mask_blend_epi16(0x88888888u, alpha, _mm512_set1_epi16(255));
+        _mm512_storeu_si512((void *)(out + 4 * p), _mm512_mullo_epi16(v, by));
+    }
+    return p;
+}
+
+/* Blurred premultiplied RGBA back to 8-bit colour and alpha (fir.h); 4 pixels per step. */
+size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
+{
+    const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f);
+    size_t p = 0;
+    for (; p + 4 <= pixels; p += 4) {
+        __m512 v = _mm512_loadu_ps(acc + 4 * p);
+        __m512 alpha = _mm512_permute_ps(v, 0xff);
+        __mmask16 some = _mm512_cmp_ps_mask(alpha, zero, _CMP_GT_OQ);
+        __m512 to_colour = _mm512_maskz_div_ps(some, top, alpha);
+        __m512 by = _mm512_mask_blend_ps(0x8888, to_colour, _mm512_set1_ps(1.0f / 255.0f));
+        v = _mm512_add_ps(_mm512_mul_ps(v, by), _mm512_set1_ps(0.5f));
+        v = _mm512_min_ps(_mm512_max_ps(v, zero), top);
+        _mm_storeu_si128((__m128i *)(void *)(out + 4 * p),
+                         _mm512_cvtusepi32_epi8(_mm512_cvttps_epi32(v)));
+    }
+    return p;
+}
+
 #define VEC __m512i
 #define VN 32
 #define VN32 16
@@ -42,6 +75,18 @@ static inline void pair_build(__m512i a, __m512i b, __m512i *p0, __m512i *p1)
 #define PACKS32 _mm512_packs_epi32
 #define ZERO _mm512_setzero_si512()
 #define STORE16(p, v) _mm512_storeu_si512((void *)(p), v)
+#define VECF __m512
+#define VNF 16
+#define ZX16_LOAD(p) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
+#define CVTF _mm512_cvtepi32_ps
+#define MULF _mm512_mul_ps
+#define ADDF _mm512_add_ps
+#define SET1F _mm512_set1_ps
+#define SETZEROF _mm512_setzero_ps()
+#define LOADF _mm512_loadu_ps
+#define STOREF _mm512_storeu_ps
+#define FN_VERT_F blur__fir_vert_f_avx512
+#define FN_HORIZ_F blur__fir_horiz_f_avx512
 #define FN_VERT blur__fir_vert_avx512
 #define FN_HORIZ blur__fir_horiz_avx512
 #include "fir_simd.h"

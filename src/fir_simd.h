@@ -116,3 +116,39 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
         horiz_step(pairs, step, r, wpair, shift, bias, i, out, 2);
     return i;
 }
+
+/* ---- the float passes (16-bit images, premultiplied alpha): fir.c's generic loops, one
+ * vector of outputs at a time, each lane doing the same float operations in the same order
+ * (multiply, then add: no fused multiply-add), so every variant gives the generic bits ---- */
+
+size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t n, float *out)
+{
+    size_t i = 0;
+    for (; i + VNF <= n; i += VNF) {
+        VECF acc = MULF(SET1F(w[0]), CVTF(ZX16_LOAD(rows[r] + i)));
+        for (size_t t = 1; t <= r; t++) {
+            VEC s = ADD32(ZX16_LOAD(rows[r - t] + i), ZX16_LOAD(rows[r + t] + i));
+            acc = ADDF(acc, MULF(SET1F(w[t]), CVTF(s)));
+        }
+        STOREF(out + i, acc);
+    }
+    return i;
+}
+
+size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const float *w,
+                  float *acc)
+{
+    size_t i = 0;
+    for (; i + 2 * VNF <= n; i += 2 * VNF) {
+        VECF a0 = SETZEROF, a1 = SETZEROF;
+        const float *e = ext + i;
+        for (size_t k = 0; k < taps; k++, e += step) {
+            VECF wk = SET1F(w[k]);
+            a0 = ADDF(a0, MULF(wk, LOADF(e)));
+            a1 = ADDF(a1, MULF(wk, LOADF(e + VNF)));
+        }
+        STOREF(acc + i, a0);
+        STOREF(acc + i + VNF, a1);
+    }
+    return i;
+}

@@ -69,6 +69,11 @@ bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape);
  * BLUR__PX_PREMULTIPLY: colour times alpha/max (images with alpha); BLUR__PX_SIGNED: on the
  * way back, integer samples store mid + value * scale. */
 enum { BLUR__PX_LINEAR = 1, BLUR__PX_PREMULTIPLY = 2, BLUR__PX_SIGNED = 4 };
+/* Whether these transforms premultiply alpha on an image of this many channels. */
+static inline bool blur__premultiplies(unsigned flags, size_t channels)
+{
+    return (flags & BLUR__PX_PREMULTIPLY) && (channels == 2 || channels == 4);
+}
 
 /* sRGB transfer functions on 0..1 (IEC 61966-2-1); values beyond 0..1 continue the curve. */
 double blur__srgb_to_linear(double v);
@@ -260,8 +265,9 @@ typedef struct blur__fir blur__fir;
 blur_error blur__fir_create(const double *wy, size_t ty, const double *wx, size_t tx,
                             blur_border border, double cval, blur__fir **out);
 void blur__fir_free(blur__fir *f);
-/* Whether the path can filter src (u8 or u16; a constant border it can hold exactly). */
-bool blur__fir_accepts(const blur__fir *f, const blur_image *src);
+/* Whether the path can filter src (u8 or u16; a constant border it can hold exactly), with
+ * its alpha premultiplied (u8 only) or not. */
+bool blur__fir_accepts(const blur__fir *f, const blur_image *src, bool premultiplied);
 /* Filters output rows [y0, y1) of the pipeline (its input rows, its output strip). Rows are
  * independent. Errors: BLUR_ERR_NOMEM. */
 struct blur__pipeline;

@@ -97,7 +97,7 @@ void blur__pixels_to_working(double *row, size_t pixels, int channels, blur_dept
         for (size_t p = 0; p < pixels; p++)
             for (size_t c = 0; c < colours; c++)
                 row[p * ch + c] = max * blur__srgb_to_linear(row[p * ch + c] / max);
-    if ((flags & BLUR__PX_PREMULTIPLY) && has_alpha(channels))
+    if (blur__premultiplies(flags, ch))
         for (size_t p = 0; p < pixels; p++) {
             double a = row[p * ch + colours] / max;
             for (size_t c = 0; c < colours; c++) row[p * ch + c] *= a;
@@ -110,7 +110,7 @@ void blur__pixels_from_working(double *row, size_t pixels, int channels, blur_de
     const size_t ch = (size_t)channels;
     const size_t colours = has_alpha(channels) ? ch - 1 : ch;
     const double max = blur__depth_max(depth);
-    if ((flags & BLUR__PX_PREMULTIPLY) && has_alpha(channels))
+    if (blur__premultiplies(flags, ch))
         for (size_t p = 0; p < pixels; p++) {
             double a = row[p * ch + colours] / max;
             /* Where no opaque pixel reached, there is no colour to recover. */

@@ -1,8 +1,9 @@
 /* bench.c — times the filter alone (`make bench`; not a test: it asserts nothing).
  *
  * The image: assets/coffee.png tiled with alternate mirror flips (no seams) up to 6000×4000,
- * made in memory as RGB, gray (luma) and RGBA (alpha a smooth ramp; blurred per channel, as
- * OpenCV does, not premultiplied). For each sigma and for 1
+ * made in memory as RGB, gray (luma) and RGBA (alpha a smooth ramp). "rgba" is blurred per
+ * channel, as OpenCV does; "rgba-pm" premultiplied, blur's default for images with alpha (a
+ * computation OpenCV does not offer, so no OpenCV column). For each sigma and for 1
  * thread and all cores it prints the median of several runs (plan made once, output buffer
  * reused and touched first, so page faults are not in the figure), megapixels per second, and
  * the error against the exact double-precision result rounded to integers: the largest error
@@ -15,7 +16,7 @@
  * same thread count) is timed in the same run on the same pixels (tests/bench/bench_opencv.py,
  * fed through a temporary file) and the ratio ours/OpenCV printed.
  *
- * Options: --runs N, --sigmas 1,3,10,30, --cases rgb,gray,rgba, --no-opencv,
+ * Options: --runs N, --sigmas 1,3,10,30, --cases rgb,gray,rgba,rgba-pm, --no-opencv,
  *          --variant avx512|avx2|generic (the fixed-point path's SIMD variant),
  *          --no-check (timing only, no error columns),
  *          --iir-min-sigma S (the recursive path from sigma S; 1e9 = never). */
@@ -74,16 +75,24 @@ static int make_image(const blur_image *photo, int channels, blur_image *img)
     return 0;
 }
 
-/* The exact result of one row, from the definition: vertical then horizontal, in double. */
-static void exact_row(const blur_image *img, size_t y, const double *w, long r, double *col,
-                      double *out)
+/* Sample i of a row, its colour times alpha/255 when premultiplied (last channel alpha). */
+static double working(const uint8_t *row, size_t i, size_t ch, bool premultiplied)
+{
+    size_t alpha = i - i % ch + ch - 1;
+    return premultiplied && i != alpha ? row[i] * (row[alpha] / 255.0) : row[i];
+}
+
+/* The exact result of one row, from the definition: vertical then horizontal, in double;
+ * premultiplied: colour divided by the blurred alpha at the end. */
+static void exact_row(const blur_image *img, size_t y, const double *w, long r,
+                      bool premultiplied, double *col, double *out)
 {
     const size_t ch = (size_t)img->channels, n = img->width * ch;
     for (size_t i = 0; i < n; i++) col[i] = 0.0;
     for (long k = -r; k <= r; k++) {
         long m = blur__border_index(BLUR_BORDER_REFLECT, (long)y + k, (long)img->height);
         const uint8_t *row = (const uint8_t *)img->data + (size_t)m * img->stride;
-        for (size_t i = 0; i < n; i++) col[i] += w[k + r] * row[i];
+        for (size_t i = 0; i < n; i++) col[i] += w[k + r] * working(row, i, ch, premultiplied);
     }
     for (size_t x = 0; x < img->width; x++) {
         for (size_t c = 0; c < ch; c++) {
@@ -94,6 +103,9 @@ static void exact_row(const blur_image *img, size_t y, const double *w, long r, 
             }
             out[x * ch + c] = s;
         }
+        double alpha = out[x * ch + ch - 1] / 255.0;
+        for (size_t c = 0; premultiplied && c + 1 < ch; c++)
+            out[x * ch + c] = alpha > 0.0 ? out[x * ch + c] / alpha : 0.0;
     }
 }
 
@@ -102,7 +114,8 @@ typedef struct reference {
     size_t count;
 } reference;
 
-static int make_reference(const blur_image *img, double sigma, double truncate, reference *ref)
+static int make_reference(const blur_image *img, double sigma, double truncate,
+                          bool premultiplied, reference *ref)
 {
     long r = blur_radius_for_sigma(sigma, truncate);
     size_t n = img->width * (size_t)img->channels;
@@ -112,7 +125,7 @@ static int make_reference(const blur_image *img, double sigma, double truncate, 
     if (!w || !col || !ref->rows) return -1;
     blur__gaussian_sampled_1d(sigma, r, w);
     for (size_t j = 0; j < ref->count; j++)
-        exact_row(img, j * ROW_STEP, w, r, col, ref->rows + j * n);
+        exact_row(img, j * ROW_STEP, w, r, premultiplied, col, ref->rows + j * n);
     free(w);
     free(col);
     return 0;
@@ -145,14 +158,12 @@ typedef struct result {
 } result;
 
 static double time_ours(const blur_image *img, blur_image *out, double sigma, unsigned threads,
-                        int runs)
+                        bool premultiplied, int runs)
 {
     blur_options opt = BLUR_OPTIONS_INIT;
     opt.sigma_x = opt.sigma_y = sigma;
     opt.threads = threads;
-    /* Channels on their own, as OpenCV and the reference here compute them: the default for
-     * images with alpha, premultiplied, is another computation (and runs on the exact path). */
-    opt.alpha = BLUR_ALPHA_SEPARATE;
+    opt.alpha = premultiplied ? BLUR_ALPHA_PREMULTIPLY : BLUR_ALPHA_SEPARATE;
     blur_plan *plan;
     if (blur_plan_create(&opt, &plan)) return -1.0;
     double times[64];
@@ -171,6 +182,15 @@ static bool have_opencv(void)
 {
     return access("/usr/bin/python3", X_OK) == 0 &&
            system("/usr/bin/python3 -c 'import cv2' >/dev/null 2>&1") == 0;
+}
+
+/* Whether `name` is one of the comma-separated names in `list`. */
+static bool listed(const char *list, const char *name)
+{
+    size_t len = strlen(name);
+    for (const char *p = list; (p = strstr(p, name)) != NULL; p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) return true;
+    return false;
 }
 
 /* Times OpenCV for every result of a case in one Python process. */
@@ -205,7 +225,7 @@ int main(int argc, char **argv)
     bool opencv = true, check = true;
     double sigmas[MAX_SIGMAS] = {1, 3, 10, 30};
     size_t nsigmas = 4;
-    const char *cases = "rgb,gray,rgba";
+    const char *cases = "rgb,gray,rgba,rgba-pm";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
@@ -230,8 +250,9 @@ int main(int argc, char **argv)
                 if (end == s) return 2;
             }
         } else {
-            fprintf(stderr, "usage: bench [--runs N] [--sigmas 1,3,10,30] [--cases rgb,gray,rgba]"
-                            " [--no-opencv] [--variant avx512|avx2|generic]\n");
+            fprintf(stderr, "usage: bench [--runs N] [--sigmas 1,3,10,30]"
+                            " [--cases rgb,gray,rgba,rgba-pm] [--no-opencv]"
+                            " [--variant avx512|avx2|generic]\n");
             return 2;
         }
     }
@@ -252,13 +273,18 @@ int main(int argc, char **argv)
            model, all, blur__fir_variant_name(), runs, WIDTH, HEIGHT);
     printf("error vs round(exact double), every %dth row; 'uncut' = vs the Gaussian cut at 8 sigma\n",
            ROW_STEP);
-    printf("%-5s %5s %4s %3s %9s %8s %4s %8s %5s %8s %10s %7s\n", "case", "sigma", "taps",
+    printf("%-7s %5s %4s %3s %9s %8s %4s %8s %5s %8s %10s %7s\n", "case", "sigma", "taps",
            "thr", "ms", "MP/s", "max", "exact%", "max-u", "exact%-u", "opencv ms", "ratio");
 
-    static const struct { const char *name; int channels; } case_table[] = {
-        {"rgb", 3}, {"gray", 1}, {"rgba", 4}};
-    for (size_t c = 0; c < 3; c++) {
-        if (!strstr(cases, case_table[c].name)) continue;
+    static const struct {
+        const char *name;
+        int channels;
+        bool premultiplied;
+    } case_table[] = {{"rgb", 3, false}, {"gray", 1, false}, {"rgba", 4, false},
+                      {"rgba-pm", 4, true}};
+    for (size_t c = 0; c < sizeof case_table / sizeof case_table[0]; c++) {
+        if (!listed(cases, case_table[c].name)) continue;
+        const bool pm = case_table[c].premultiplied;
         blur_image img = {0}, out = {0};
         if (make_image(&photo, case_table[c].channels, &img) ||
             blur_image_alloc(&out, WIDTH, HEIGHT, case_table[c].channels, BLUR_U8))
@@ -267,9 +293,9 @@ int main(int argc, char **argv)
         size_t count = 0;
         for (size_t s = 0; s < nsigmas; s++) {
             reference cut, uncut = {0};
-            if (check && make_reference(&img, sigmas[s], 4.0, &cut)) return 1;
+            if (check && make_reference(&img, sigmas[s], 4.0, pm, &cut)) return 1;
             bool large = check && sigmas[s] >= 8.0;
-            if (large && make_reference(&img, sigmas[s], 8.0, &uncut)) return 1;
+            if (large && make_reference(&img, sigmas[s], 8.0, pm, &uncut)) return 1;
             unsigned thr[2] = {1, all};
             for (int t = 0; t < (all > 1 ? 2 : 1); t++) {
                 result *r = &res[count++];
@@ -278,14 +304,14 @@ int main(int argc, char **argv)
                 r->radius = blur_radius_for_sigma(sigmas[s], 4.0);
                 r->threads = thr[t];
                 r->max_err_uncut = r->exact_pct_uncut = -1.0;
-                r->ms = time_ours(&img, &out, sigmas[s], thr[t], runs);
+                r->ms = time_ours(&img, &out, sigmas[s], thr[t], pm, runs);
                 if (check) compare(&out, &cut, &r->max_err, &r->exact_pct);
                 if (large) compare(&out, &uncut, &r->max_err_uncut, &r->exact_pct_uncut);
             }
             free(cut.rows);
             free(uncut.rows);
         }
-        if (opencv) time_opencv(&img, res, count, runs);
+        if (opencv && !pm) time_opencv(&img, res, count, runs);
         for (size_t i = 0; i < count; i++) {
             const result *r = &res[i];
             char mu[16] = "-", eu[16] = "-", cv[16] = "-", ratio[16] = "-";
@@ -297,7 +323,7 @@ int main(int argc, char **argv)
                 snprintf(cv, sizeof cv, "%.1f", r->cv_ms);
                 snprintf(ratio, sizeof ratio, "%.3f", r->ms / r->cv_ms);
             }
-            printf("%-5s %5g %4ld %3u %9.1f %8.1f %4.0f %8.3f %5s %8s %10s %7s\n",
+            printf("%-7s %5g %4ld %3u %9.1f %8.1f %4.0f %8.3f %5s %8s %10s %7s\n",
                    case_table[c].name, r->sigma, 2 * r->radius + 1, r->threads, r->ms,
                    WIDTH * (double)HEIGHT / 1e3 / r->ms, r->max_err, r->exact_pct, mu, eu, cv,
                    ratio);
