@@ -1,5 +1,5 @@
 /* fir.c — the fast separable path for integer images (BLUR_ENGINE_AUTO): fixed point for 8-bit
- * samples, float for 16-bit, a row at a time, vertical pass first.
+ * samples, float for 16-bit and for premultiplied alpha, a row at a time, vertical pass first.
  *
  * 8-bit: the vertical pass reads the input rows straight from the image (symmetric rows added
  * first, so r+1 multiplies per sample instead of 2r+1) into one int16 row with 8 fraction bits;
@@ -10,7 +10,13 @@
  * against the double result: the quantized taps and the 1/256-level intermediate, a few
  * hundredths of a level typically; tests/test_fir.c holds it within 1 level.
  *
- * 16-bit: the same structure in float32 (24-bit mantissa: ~0.01 level at 16-bit scale). */
+ * 16-bit: the same structure in float32 (24-bit mantissa: ~0.01 level at 16-bit scale).
+ *
+ * 8-bit with alpha, premultiplied (the default for such images): see premultiply_row below.
+ *
+ * The horizontal 8-bit pass of the SIMD variants reads interleaved tap pairs (fir_simd.h); what
+ * bounds it on AVX-512 is the unaligned 64-byte loads, one per vpdpwssd, that split cache
+ * lines (measured on a Zen 5 EPYC: 1.8 vpdpwssd per cycle aligned, 0.9 split). */
 #include "internal.h"
 #include "fir.h"
 
@@ -34,6 +40,7 @@ struct blur__fir {
 typedef struct fir_variant {
     const char *name;
     const char *cpu[3]; /* features __builtin_cpu_supports must report */
+    /* Each does a prefix of its work (fir.h) and the generic code the rest; NULL: none. */
     fir_vert_fn *vert;
     fir_horiz_fn *horiz;
     fir_vert_f_fn *vert_f;
@@ -41,41 +48,6 @@ typedef struct fir_variant {
     fir_premul4_fn *premul4;
     fir_unpremul4_fn *unpremul4;
 } fir_variant;
-
-static size_t vert_none(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                        size_t n, int16_t *out)
-{
-    (void)rows, (void)r, (void)wpair, (void)sv, (void)n, (void)out;
-    return 0;
-}
-static size_t horiz_none(const int16_t *ext, size_t n, size_t step, size_t r,
-                         const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out)
-{
-    (void)ext, (void)n, (void)step, (void)r, (void)wpair, (void)sh, (void)pairs, (void)out;
-    return 0;
-}
-static size_t vert_f_none(const uint16_t *const *rows, size_t r, const float *w, size_t n,
-                          float *out)
-{
-    (void)rows, (void)r, (void)w, (void)n, (void)out;
-    return 0;
-}
-static size_t horiz_f_none(const float *ext, size_t n, size_t step, size_t taps, const float *w,
-                           float *acc)
-{
-    (void)ext, (void)n, (void)step, (void)taps, (void)w, (void)acc;
-    return 0;
-}
-static size_t premul4_none(const uint8_t *in, size_t pixels, uint16_t *out)
-{
-    (void)in, (void)pixels, (void)out;
-    return 0;
-}
-static size_t unpremul4_none(const float *acc, size_t pixels, uint8_t *out)
-{
-    (void)acc, (void)pixels, (void)out;
-    return 0;
-}
 
 static const fir_variant variants[] = {
 #if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
@@ -86,8 +58,7 @@ static const fir_variant variants[] = {
      blur__fir_vert_f_avx2, blur__fir_horiz_f_avx2, blur__fir_premul4_avx2,
      blur__fir_unpremul4_avx2},
 #endif
-    {"generic", {NULL, NULL, NULL}, vert_none, horiz_none, vert_f_none, horiz_f_none,
-     premul4_none, unpremul4_none},
+    {"generic", {NULL, NULL, NULL}, NULL, NULL, NULL, NULL, NULL, NULL}, /* fir.c's own code */
 };
 enum { VARIANT_COUNT = sizeof variants / sizeof variants[0] };
 
@@ -331,7 +302,7 @@ static inline __attribute__((always_inline)) void premultiply_pixels(const uint8
 static void premultiply_row(const fir_variant *var, const uint8_t *in, size_t pixels,
                             size_t ch, uint16_t *out)
 {
-    size_t done = ch == 4 ? var->premul4(in, pixels, out) : 0;
+    size_t done = ch == 4 && var->premul4 ? var->premul4(in, pixels, out) : 0;
     if (ch == 4) premultiply_pixels(in + done * 4, pixels - done, 4, out + done * 4);
     else premultiply_pixels(in, pixels, 2, out);
 }
@@ -362,7 +333,7 @@ static inline __attribute__((always_inline)) void unpremultiply_pixels(const flo
 static void store_unpremultiplied(const fir_variant *var, const float *acc, size_t pixels,
                                   size_t ch, uint8_t *out)
 {
-    size_t done = ch == 4 ? var->unpremul4(acc, pixels, out) : 0;
+    size_t done = ch == 4 && var->unpremul4 ? var->unpremul4(acc, pixels, out) : 0;
     if (ch == 4) unpremultiply_pixels(acc + done * 4, pixels - done, 4, out + done * 4);
     else unpremultiply_pixels(acc, pixels, 2, out);
 }
@@ -455,18 +426,18 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         if (src->depth == BLUR_U8 && !premultiplied) {
             int16_t *e = ext, *mid = e + f->rx * ch;
             const uint8_t *const *r8 = (const uint8_t *const *)rows;
-            size_t done = var->vert(r8, f->ry, f->vpair, f->sv, n, mid);
+            size_t done = var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, n, mid) : 0;
             vert_u8(f, r8, done, n, mid);
             EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv8);
-            done = var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out);
+            done = var->horiz ? var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out) : 0;
             horiz_u8(f, e, done, n, ch, out);
         } else {
             float *e = ext, *mid = e + f->rx * ch;
             const uint16_t *const *r16 = (const uint16_t *const *)rows;
-            size_t done = var->vert_f(r16, f->ry, f->vf, n, mid);
+            size_t done = var->vert_f ? var->vert_f(r16, f->ry, f->vf, n, mid) : 0;
             vert_float(f, r16, done, n, mid);
             EXTEND_ROW(float, e, width, ch, f->rx, f->border, cvf);
-            done = var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, acc);
+            done = var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, acc) : 0;
             horiz_float(f, e, done, n, ch, acc);
             if (premultiplied) store_unpremultiplied(var, acc, width, ch, out);
             else store_u16(acc, n, out);
