@@ -264,12 +264,13 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
     if (!err && fast_path_fits(opt, p))
         err = blur__fir_create(p->axis[0].w, p->axis[0].taps, p->axis[1].w, p->axis[1].taps,
                                opt->border, opt->cval, &p->fir);
-    /* The recursive filter approximates the uncut Gaussian: only for scipy's truncate or
-     * wider, where the cut is below a level, and never for an explicit radius. */
+    /* The recursive filter removes the kernel's tails beyond the cut with a model that holds
+     * while they are tiny: only for scipy's truncate or wider, never for an explicit radius. */
     if (!err && p->fir && opt->sigma_x >= blur__iir_min_sigma &&
         opt->sigma_y >= blur__iir_min_sigma && !opt->radius_x && !opt->radius_y &&
         opt->truncate >= 4.0)
-        err = blur__iir_create(opt->sigma_x, opt->sigma_y, opt->border, opt->cval, &p->iir);
+        err = blur__iir_create(opt->sigma_x, opt->sigma_y, (long)(p->axis[1].taps / 2),
+                               (long)(p->axis[0].taps / 2), opt->border, opt->cval, &p->iir);
     if (err) {
         blur_plan_free(p);
         return err;

@@ -8,8 +8,13 @@
  * a second-order recursion. The causal part takes n >= 0, the anticausal part n >= 1, and the
  * gains are scaled so the whole filter sums to 1 (flat stays flat).
  *
- * What it approximates is the *uncut* Gaussian; scipy's (and --exact's) kernel is cut at
- * truncate*sigma. At sigma 30 the two differ on ~0.2 % of 8-bit pixels; the bench reports both.
+ * The recursion gives the *uncut* Gaussian; scipy's (and --exact's) kernel is cut at
+ * R = int(truncate*sigma + 0.5) and normalized again. At sigma 30 the two differ on ~0.2 % of
+ * 8-bit pixels, so each axis also runs the part beyond the cut, g(R+j) for j >= 1, as one
+ * first-order recursion per direction on the input R+1 lines away (an exponential with the
+ * tail's first weight and total mass: it is only ~6e-5 of the kernel at truncate 4, so a
+ * rough model is plenty), subtracts it and scales by whole/cut. Against scipy's kernel that
+ * took the share of exact pixels at sigma 30 from 99.76 % to 99.98 %, for ~17 % more time.
  *
  * Borders: every line is extended by the border rule 6 sigma beyond each end (the Gaussian is
  * below 2e-8 there) and each recursion starts in the steady state of the first sample it sees.
@@ -84,6 +89,11 @@ typedef struct iir_axis {
     double r2[3], c[3];
     double gc[3], ga[3]; /* steady-state gains for a constant input */
     long pad;
+    /* The cut (see the top): the tail weights beyond it, g(R+j) for j >= 1 as a fraction of
+     * the whole Gaussian, modelled as tail_w1 * tail_rho^(j-1) (first weight and total mass
+     * tail_m exact); what is left is scaled by out_scale = whole / cut. */
+    long cut;
+    double tail_w1, tail_rho, tail_m, out_scale;
 } iir_axis;
 
 struct blur__iir {
@@ -95,7 +105,26 @@ struct blur__iir {
     size_t cache_size;
 };
 
-static void axis_init(double sigma, iir_axis *a)
+/* The tail model of iir_axis for the sampled Gaussian of sigma cut at radius. */
+static void tail_init(double sigma, long radius, iir_axis *a)
+{
+    const long far = (long)ceil(12.0 * sigma) + radius; /* beyond, terms are below 1e-31 */
+    double whole = 1.0, kept = 1.0, mass = 0.0;
+    for (long k = 1; k <= far; k++) {
+        double g = exp(-0.5 * (double)k * (double)k / (sigma * sigma));
+        whole += 2.0 * g;
+        if (k <= radius) kept += 2.0 * g;
+        else mass += g;
+    }
+    double first = exp(-0.5 * (double)(radius + 1) * (double)(radius + 1) / (sigma * sigma));
+    a->cut = radius;
+    a->tail_m = mass / whole;
+    a->tail_w1 = first / whole;
+    a->tail_rho = mass > 0.0 ? 1.0 - first / mass : 0.0;
+    a->out_scale = whole / kept;
+}
+
+static void axis_init(double sigma, long radius, iir_axis *a)
 {
     double re[3], im[3], zr[3], zi[3], total = 0.0;
     for (int j = 0; j < 3; j++) {
@@ -122,12 +151,13 @@ static void axis_init(double sigma, iir_axis *a)
         a->ga[j] = (m1 + m2) / (1.0 - d1 - d2);
     }
     a->pad = (long)ceil(6.0 * sigma);
+    tail_init(sigma, radius, a);
 }
 
 double blur__iir_min_sigma = BLUR__IIR_MIN_SIGMA;
 
-blur_error blur__iir_create(double sigma_x, double sigma_y, blur_border border, double cval,
-                            blur__iir **out)
+blur_error blur__iir_create(double sigma_x, double sigma_y, long radius_x, long radius_y,
+                            blur_border border, double cval, blur__iir **out)
 {
     *out = NULL;
     blur__iir *f = calloc(1, sizeof *f);
@@ -136,8 +166,8 @@ blur_error blur__iir_create(double sigma_x, double sigma_y, blur_border border, 
         free(f);
         return BLUR_ERR_NOMEM;
     }
-    axis_init(sigma_y, &f->axis[0]);
-    axis_init(sigma_x, &f->axis[1]);
+    axis_init(sigma_y, radius_y, &f->axis[0]);
+    axis_init(sigma_x, radius_x, &f->axis[1]);
     f->border = border;
     f->cval = cval;
     *out = f;
@@ -358,25 +388,32 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
                                    float *restrict buf)
 {
     const size_t count = io->width - s0 < WS ? io->width - s0 : WS;
-    const long n = (long)io->lines, pad = a->pad;
+    const long n = (long)io->lines, pad = a->pad, cut = a->cut;
     real in[2][WS], st[3][WS], y[3][WS], sum[WS];
     real *u = in[0], *up = in[1];
+    /* The tails beyond the cut (iir_axis): tc the part of each lane's sum before it, ta the
+     * part after, each a first-order recursion on the input R+1 lines away (far; loading it
+     * again costs less than keeping R+2 lines in a ring, measured). */
+    real tc[WS], ta[WS], far[WS];
+    const real rho = (real)a->tail_rho, w1 = (real)a->tail_w1, scale = (real)a->out_scale;
     uint16_t stage[STAGE][WS];
     float lost[WS]; /* the sums of the padding lines, not needed */
     /* causal: y[k] from x[k] (u) and x[k-1] (up); the padding in front warms the state up */
     load_line(io, -pad, s0, count, up);
     for (int j = 0; j < 3; j++)
         for (size_t i = 0; i < WS; i++) y[j][i] = up[i] * (real)a->gc[j], st[j][i] = 0;
-    for (long k = -pad; k < 0; k++) {
+    load_line(io, -pad - cut - 1, s0, count, far);
+    for (size_t i = 0; i < WS; i++) tc[i] = far[i] * (real)a->tail_m; /* its steady state */
+    for (long k = -pad; k < n; k++) {
         prefetch_line(io, k + AHEAD, s0);
         load_line(io, k, s0, count, u);
-        SECTIONS(a->n0, a->n1, lost, NULL);
-        SWAP_INPUT();
-    }
-    for (long k = 0; k < n; k++) {
-        prefetch_line(io, k + AHEAD, s0);
-        load_line(io, k, s0, count, u);
-        SECTIONS(a->n0, a->n1, buf + (size_t)k * WS, NULL);
+        float *causal = k < 0 ? lost : buf + (size_t)k * WS;
+        SECTIONS(a->n0, a->n1, causal, NULL);
+        load_line(io, k - cut - 1, s0, count, far);
+        for (size_t i = 0; i < WS; i++) {
+            tc[i] = rho * tc[i] + w1 * far[i];
+            causal[i] -= (float)tc[i];
+        }
         SWAP_INPUT();
     }
     /* anticausal, from beyond the far end back to line 0: v[k] from x[k+1] (u), x[k+2] (up) */
@@ -384,18 +421,24 @@ STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t
     memcpy(up, u, WS * sizeof *up);
     for (int j = 0; j < 3; j++)
         for (size_t i = 0; i < WS; i++) y[j][i] = u[i] * (real)a->ga[j], st[j][i] = 0;
-    for (long k = n - 1 + pad; k >= n; k--) {
-        SECTIONS(a->m1, a->m2, lost, NULL);
-        SWAP_INPUT();
-        prefetch_line(io, k - AHEAD, s0);
-        load_line(io, k, s0, count, u);
-    }
-    for (long k = n - 1; k >= 0; k--) {
-        SECTIONS(a->m1, a->m2, NULL, buf + (size_t)k * WS);
-        stage_line(io, sum, stage[k % STAGE]);
-        if (k % STAGE == 0) {
-            size_t k1 = (size_t)k + STAGE < (size_t)n ? (size_t)k + STAGE : (size_t)n;
-            flush_stage(io, s0, count, (size_t)k, k1, (const uint16_t(*)[WS])stage);
+    load_line(io, n + pad + cut + 1, s0, count, far);
+    for (size_t i = 0; i < WS; i++) ta[i] = far[i] * (real)a->tail_m;
+    for (long k = n - 1 + pad; k >= 0; k--) {
+        load_line(io, k + cut + 1, s0, count, far);
+        if (k >= n) {
+            SECTIONS(a->m1, a->m2, lost, NULL);
+            for (size_t i = 0; i < WS; i++) ta[i] = rho * ta[i] + w1 * far[i];
+        } else {
+            SECTIONS(a->m1, a->m2, NULL, buf + (size_t)k * WS);
+            for (size_t i = 0; i < WS; i++) {
+                ta[i] = rho * ta[i] + w1 * far[i];
+                sum[i] = (sum[i] - ta[i]) * scale;
+            }
+            stage_line(io, sum, stage[k % STAGE]);
+            if (k % STAGE == 0) {
+                size_t k1 = (size_t)k + STAGE < (size_t)n ? (size_t)k + STAGE : (size_t)n;
+                flush_stage(io, s0, count, (size_t)k, k1, (const uint16_t(*)[WS])stage);
+            }
         }
         SWAP_INPUT();
         prefetch_line(io, k - AHEAD, s0);

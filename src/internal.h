@@ -290,9 +290,10 @@ extern double blur__iir_min_sigma;
 
 typedef struct blur__iir blur__iir;
 
-/* Prepares the recursive filter; cval as for blur__fir_create. Errors: BLUR_ERR_NOMEM. */
-blur_error blur__iir_create(double sigma_x, double sigma_y, blur_border border, double cval,
-                            blur__iir **out);
+/* Prepares the recursive filter for the Gaussian cut at radius_x, radius_y (the masks' radii,
+ * at least 4 sigma); cval as for blur__fir_create. Errors: BLUR_ERR_NOMEM. */
+blur_error blur__iir_create(double sigma_x, double sigma_y, long radius_x, long radius_y,
+                            blur_border border, double cval, blur__iir **out);
 void blur__iir_free(blur__iir *f);
 /* Whether it can filter src (8-bit). */
 bool blur__iir_accepts(const blur__iir *f, const blur_image *src);

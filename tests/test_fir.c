@@ -165,15 +165,16 @@ static void test_flat_stays_flat(void **state)
     }
 }
 
-/* Fast against exact on one image: within 1 level and at least 99.9 % of samples exact. */
-static void check_accuracy(const blur_image *src, blur_alpha alpha)
+/* Fast against exact on one image at sigma 1 and 3 (and 30 with `large`: the recursive path
+ * against scipy's kernel): within 1 level and at least 99.9 % of samples exact. */
+static void check_accuracy(const blur_image *src, blur_alpha alpha, bool large)
 {
     blur_image exact, fast;
     const size_t w = src->width, h = src->height;
     assert_int_equal(blur_image_alloc(&exact, w, h, src->channels, src->depth), BLUR_OK);
     assert_int_equal(blur_image_alloc(&fast, w, h, src->channels, src->depth), BLUR_OK);
-    static const double sigmas[] = {1.0, 3.0};
-    for (size_t s = 0; s < 2; s++) {
+    static const double sigmas[] = {1.0, 3.0, 30.0};
+    for (size_t s = 0; s < (large ? 3u : 2u); s++) {
         blur_options opt = BLUR_OPTIONS_INIT;
         opt.sigma_x = opt.sigma_y = sigmas[s];
         opt.alpha = alpha;
@@ -191,7 +192,7 @@ static void check_accuracy(const blur_image *src, blur_alpha alpha)
     blur_image_free(&fast);
 }
 
-/* On the sample photo, and on the photo with an alpha channel blurred both ways: alpha
+/* On the sample photo (sigma 30: the recursive path), and with an alpha channel both ways: alpha
  * premultiplied (the default; alpha 0 over whole columns, and every small alpha, where undoing
  * the premultiplication magnifies errors most) and per channel. */
 static void test_photo_accuracy(void **state)
@@ -199,7 +200,7 @@ static void test_photo_accuracy(void **state)
     (void)state;
     blur_image src, rgba;
     assert_int_equal(blur_image_read("assets/coffee.png", NULL, &src, NULL), BLUR_OK);
-    check_accuracy(&src, BLUR_ALPHA_PREMULTIPLY);
+    check_accuracy(&src, BLUR_ALPHA_PREMULTIPLY, true);
     assert_int_equal(blur_image_alloc(&rgba, src.width, src.height, 4, BLUR_U8), BLUR_OK);
     for (size_t y = 0; y < src.height; y++) {
         const uint8_t *in = (const uint8_t *)src.data + y * src.stride;
@@ -209,15 +210,16 @@ static void test_photo_accuracy(void **state)
             out[4 * x + 3] = (x / 40) % 3 == 0 ? 0 : (uint8_t)((x * 3 + y) % 256);
         }
     }
-    check_accuracy(&rgba, BLUR_ALPHA_PREMULTIPLY);
-    check_accuracy(&rgba, BLUR_ALPHA_SEPARATE);
+    check_accuracy(&rgba, BLUR_ALPHA_PREMULTIPLY, false);
+    check_accuracy(&rgba, BLUR_ALPHA_SEPARATE, true);
     blur_image_free(&src);
     blur_image_free(&rgba);
 }
 
 /* The recursive path (iir.c), forced at small sigma: within 1 level of the exact filter with
- * the uncut Gaussian (truncate 8), which is what it approximates; every border; threads equal. */
-static void test_iir_against_uncut(void **state)
+ * scipy's kernel (truncate 4, whose tails it removes) and nearly uncut (truncate 8); every
+ * border; threads equal. */
+static void test_iir_against_exact(void **state)
 {
     (void)state;
     static const size_t sizes[][2] = {{1, 1}, {37, 5}, {70, 41}, {5, 90}};
@@ -240,7 +242,8 @@ static void test_iir_against_uncut(void **state)
             opt.sigma_y = sigmas[(s + 1) % 2];
             opt.border = (blur_border)b;
             opt.cval = 3.0;
-            opt.truncate = 8.0;
+            opt.truncate = (s + (size_t)b) % 2 ? 8.0 : 4.0;
+            opt.alpha = BLUR_ALPHA_SEPARATE; /* premultiplied alpha takes the FIR path */
             run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
             run(&src.img, &fast.img, opt, BLUR_ENGINE_AUTO, 1);
             unsigned d = max_diff(&exact.img, &fast.img);
@@ -263,7 +266,7 @@ int main(void)
         cmocka_unit_test(test_u16_every_border),
         cmocka_unit_test(test_flat_stays_flat),
         cmocka_unit_test(test_photo_accuracy),
-        cmocka_unit_test(test_iir_against_uncut),
+        cmocka_unit_test(test_iir_against_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

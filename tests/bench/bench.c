@@ -9,8 +9,8 @@
  * the error against the exact double-precision result rounded to integers: the largest error
  * in levels and the share of exact pixels. The exact reference is computed here, from the
  * definition, on every 16th row (all columns) — the full-image double filter takes minutes at
- * sigma 30. Against scipy's cut kernel (truncate 4), and for large sigma also against the uncut
- * Gaussian (truncate 8), which is what an O(1) recursive filter approximates.
+ * sigma 30. Against scipy's cut kernel (truncate 4), and for large sigma also against the
+ * uncut Gaussian (truncate 8), to show what the cut changes.
  *
  * When /usr/bin/python3 can import cv2, cv2.GaussianBlur (same ksize 2r+1, BORDER_REFLECT,
  * same thread count) is timed in the same run on the same pixels (tests/bench/bench_opencv.py,
