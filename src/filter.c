@@ -679,7 +679,12 @@ blur_border blur__plan_border(const blur_plan *plan) { return plan->opt.border; 
 
 bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape)
 {
-    return recursive_path_takes(plan, shape, pixel_flags(plan));
+    /* A huge image streams through the FIR instead: slower at large sigma, but in memory that
+     * does not grow with the image (the recursive path holds a 16-bit copy of it). */
+    size_t samples;
+    return recursive_path_takes(plan, shape, pixel_flags(plan)) &&
+           blur__mul(shape->width * (size_t)shape->channels, shape->height, &samples) &&
+           samples <= BLUR_MAX_FILTER_MEMORY / sizeof(uint16_t);
 }
 
 blur_error blur_gaussian(const blur_image *src, blur_image *dst, const blur_options *opt)

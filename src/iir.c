@@ -44,7 +44,7 @@
 #endif
 
 #define WS 64 /* samples per strip */
-#define STAGE 64 /* output lines rounded before they are written out transposed */
+#define STAGE 128 /* output lines rounded before they are written out transposed */
 #define AHEAD 12 /* lines prefetched ahead: a strip's lines are pages apart, beyond the
                   * hardware prefetchers, and each one was a serial miss (1.9 s at sigma 30) */
 
