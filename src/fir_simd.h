@@ -121,34 +121,54 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
  * vector of outputs at a time, each lane doing the same float operations in the same order
  * (multiply, then add: no fused multiply-add), so every variant gives the generic bits ---- */
 
+/* U vectors at once: each lane's chain of adds is latency-bound, so independent vectors
+ * keep the units busy (as in the fixed-point passes). */
+static inline __attribute__((always_inline)) void vert_f_step(const uint16_t *const *rows,
+                                                              size_t r, const float *w, size_t i,
+                                                              float *out, const size_t U)
+{
+    VECF acc[4];
+    const VECF w0 = SET1F(w[0]);
+    FOR_U(acc[u] = MULF(w0, CVTF(ZX16_LOAD(rows[r] + i + u * VNF))););
+    for (size_t t = 1; t <= r; t++) {
+        const VECF wt = SET1F(w[t]);
+        const uint16_t *above = rows[r - t] + i, *below = rows[r + t] + i;
+        FOR_U(
+            VEC s = ADD32(ZX16_LOAD(above + u * VNF), ZX16_LOAD(below + u * VNF));
+            acc[u] = ADDF(acc[u], MULF(wt, CVTF(s)));
+        );
+    }
+    FOR_U(STOREF(out + i + u * VNF, acc[u]););
+}
+
 size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t n, float *out)
 {
     size_t i = 0;
-    for (; i + VNF <= n; i += VNF) {
-        VECF acc = MULF(SET1F(w[0]), CVTF(ZX16_LOAD(rows[r] + i)));
-        for (size_t t = 1; t <= r; t++) {
-            VEC s = ADD32(ZX16_LOAD(rows[r - t] + i), ZX16_LOAD(rows[r + t] + i));
-            acc = ADDF(acc, MULF(SET1F(w[t]), CVTF(s)));
-        }
-        STOREF(out + i, acc);
-    }
+    for (; i + 4 * VNF <= n; i += 4 * VNF) vert_f_step(rows, r, w, i, out, 4);
+    for (; i + VNF <= n; i += VNF) vert_f_step(rows, r, w, i, out, 1);
     return i;
+}
+
+static inline __attribute__((always_inline)) void horiz_f_step(const float *ext, size_t step,
+                                                               size_t taps, const float *w,
+                                                               size_t i, float *acc,
+                                                               const size_t U)
+{
+    VECF a[4];
+    FOR_U(a[u] = SETZEROF;);
+    const float *e = ext + i;
+    for (size_t k = 0; k < taps; k++, e += step) {
+        const VECF wk = SET1F(w[k]);
+        FOR_U(a[u] = ADDF(a[u], MULF(wk, LOADF(e + u * VNF))););
+    }
+    FOR_U(STOREF(acc + i + u * VNF, a[u]););
 }
 
 size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const float *w,
                   float *acc)
 {
     size_t i = 0;
-    for (; i + 2 * VNF <= n; i += 2 * VNF) {
-        VECF a0 = SETZEROF, a1 = SETZEROF;
-        const float *e = ext + i;
-        for (size_t k = 0; k < taps; k++, e += step) {
-            VECF wk = SET1F(w[k]);
-            a0 = ADDF(a0, MULF(wk, LOADF(e)));
-            a1 = ADDF(a1, MULF(wk, LOADF(e + VNF)));
-        }
-        STOREF(acc + i, a0);
-        STOREF(acc + i + VNF, a1);
-    }
+    for (; i + 4 * VNF <= n; i += 4 * VNF) horiz_f_step(ext, step, taps, w, i, acc, 4);
+    for (; i + VNF <= n; i += VNF) horiz_f_step(ext, step, taps, w, i, acc, 1);
     return i;
 }
