@@ -362,7 +362,7 @@ static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, con
 
 /* Fills the margins of an extended row (r*C samples each side of the n = width*C middle) by
  * the border rule; cval[c] is what the constant border holds in channel c. */
-#define EXTEND_ROW(T, ext, width, ch, r, border, cval)                                 \
+#define EXTEND_ROW(T, ext, width, ch, r, border, cval)                                         \
     do {                                                                                       \
         T *mid_ = (ext) + (r) * (ch);                                                          \
         for (size_t p_ = 0; p_ < (r); p_++) {                                                  \
