@@ -56,12 +56,22 @@ size_t blur__fir_unpremul4_avx2(const float *acc, size_t pixels, uint8_t *out)
     return p;
 }
 
+/* 8 int32 in 0..255 to 8 bytes in order. */
+static inline void store_out1(uint8_t *p, __m256i v)
+{
+    __m256i w = _mm256_packus_epi32(v, v);
+    __m256i b = _mm256_packus_epi16(w, w); /* bytes 0-3 of each lane: a0-3, a4-7 */
+    __m128i lo = _mm256_castsi256_si128(b), hi = _mm256_extracti128_si256(b, 1);
+    _mm_storel_epi64((__m128i *)(void *)p, _mm_unpacklo_epi32(lo, hi));
+}
+
 #define VEC __m256i
 #define VN 16
 #define VN32 8
 #define UNROLL 1
 #define HUNROLL 6
 #define PAIR_BUILD(a, b, p0, p1) pair_build(a, b, &(p0), &(p1))
+#define STORE_OUT1 store_out1
 #define STORE_OUT2 store_out2
 #define ZX_LOAD(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define LOADU16(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))

@@ -98,6 +98,37 @@ static inline __attribute__((always_inline)) void horiz_step(const int32_t *pair
     FOR_U8(if (u % 2 == 0) STORE_OUT2(out + i + u * VN32, acc[u], acc[u + 1]);); /* U is even */
 }
 
+/* The same sums with fewer loads, which bound horiz_step (each one splits a cache line).
+ * Pairs p and p + P (P = VN32 / gcd(2*step, VN32)) sit D = 2*step*P / VN32 whole vectors apart,
+ * so U output vectors taken D apart (blocks g, g+D, ..., g+(U-1)D) read, for pair p + mP, the
+ * vectors pair p read shifted by m blocks: a window of U loaded vectors slides one block per
+ * member, one load each, instead of U. Does the D*U vectors of outputs from i. */
+static inline __attribute__((always_inline)) void horiz_chunk(const int32_t *pairs, size_t step,
+                                                              size_t r, const int32_t *wpair,
+                                                              size_t P, size_t D,
+                                                              const __m128i shift, VEC bias,
+                                                              size_t i, uint8_t *out)
+{
+    const size_t U = HUNROLL;
+    for (size_t g = 0; g < D; g++) {
+        VEC acc[8], win[8];
+        FOR_U8(acc[u] = ZERO;);
+        for (size_t p = 0; p < P && p <= r; p++) {
+            const int32_t *q = pairs + i + 2 * p * step + g * VN32; /* block g, pair p */
+            FOR_U8(win[u] = LOADU16(q + u * D * VN32););
+            for (size_t m = p, next = U;; m += P, next++) {
+                VEC w = SET1_32(wpair[m]);
+                FOR_U8(acc[u] = DP(acc[u], win[u], w););
+                if (m + P > r) break;
+                FOR_U8(if (u + 1 < U) win[u] = win[u + 1];);
+                win[U - 1] = LOADU16(q + next * D * VN32);
+            }
+        }
+        FOR_U8(acc[u] = SRL32(ADD32(acc[u], bias), shift););
+        FOR_U8(STORE_OUT1(out + i + (g + u * D) * VN32, acc[u]););
+    }
+}
+
 size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32_t *wpair,
                 int sh, int32_t *pairs, uint8_t *out)
 {
@@ -109,7 +140,12 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
     }
     const VEC bias = SET1_32((int32_t)((UINT32_C(1) << (sh + 15)) + (UINT32_C(1) << (sh + 7))));
     const __m128i shift = _mm_cvtsi32_si128(sh + 8);
+    size_t lanes_gcd = VN32; /* gcd(2*step, VN32), VN32 a power of two */
+    while ((2 * step) % lanes_gcd) lanes_gcd /= 2;
+    const size_t P = VN32 / lanes_gcd, D = 2 * step * P / VN32;
     size_t i = 0;
+    for (; i + D * HUNROLL * VN32 <= n; i += D * HUNROLL * VN32)
+        horiz_chunk(pairs, step, r, wpair, P, D, shift, bias, i, out);
     for (; i + HUNROLL * VN32 <= n; i += HUNROLL * VN32)
         horiz_step(pairs, step, r, wpair, shift, bias, i, out, HUNROLL);
     for (; i + 2 * VN32 <= n; i += 2 * VN32)
