@@ -52,7 +52,9 @@ BIN      := $(BUILD)/blur
 .PHONY: all deps deps-test demo test bench bench-filter bench-e2e install uninstall clean fuzz fuzz-build
 all: $(BIN) blur $(SHLIB)
 
-# `blur` at the top is a link to the current build, for README's examples.
+# `blur` at the top is a link to the current build, for README's examples. Phony, so it
+# follows the build asked for: a link to build-san/ is newer than build/blur, and was kept.
+.PHONY: blur
 blur: $(BIN)
 	ln -sf $(BIN) blur
 
