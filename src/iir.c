@@ -282,25 +282,29 @@ flush_pixel(const strip_io *io, size_t p, size_t i0, size_t i1, size_t c0, size_
 }
 
 /* The whole pixels of a strip, for a channel count known at compile time, so the copy of a
- * pixel's samples unrolls (left as a loop, gcc called memmove for every 6-byte piece). k0 is
- * a multiple of STAGE. */
+ * pixel's samples unrolls (left as a loop, gcc called memmove for every 6-byte piece). Each
+ * pixel's run along its output line is gathered in a local buffer and written with one
+ * memcpy: a few wide stores into lines that are usually not cached, instead of one store per
+ * sample. k0 is a multiple of STAGE. */
 static inline __attribute__((always_inline)) void
 flush_whole(const strip_io *io, size_t p0, size_t p1, size_t s0, size_t k0, size_t k1,
             const uint16_t (*restrict stage)[WS], const size_t ch)
 {
+    uint16_t run16[STAGE * 4];
+    uint8_t run8[STAGE * 4];
+    const size_t len = (k1 - k0) * ch;
     for (size_t p = p0; p < p1; p++) {
         const size_t i0 = p * ch - s0, at = p * io->out_stride + k0 * ch;
-        for (size_t k = 0; k < k1 - k0; k++) {
-            const uint16_t *from = stage[k] + i0;
-            if (io->pass == 1) {
-                uint16_t *o = (uint16_t *)io->out + at + k * ch;
+        if (io->pass == 1) {
+            for (size_t k = 0; k < k1 - k0; k++)
 #pragma GCC unroll 4
-                for (size_t c = 0; c < ch; c++) o[c] = from[c];
-            } else {
-                uint8_t *o = (uint8_t *)io->out + at + k * ch;
+                for (size_t c = 0; c < ch; c++) run16[k * ch + c] = stage[k][i0 + c];
+            memcpy((uint16_t *)io->out + at, run16, len * sizeof *run16);
+        } else {
+            for (size_t k = 0; k < k1 - k0; k++)
 #pragma GCC unroll 4
-                for (size_t c = 0; c < ch; c++) o[c] = (uint8_t)from[c];
-            }
+                for (size_t c = 0; c < ch; c++) run8[k * ch + c] = (uint8_t)stage[k][i0 + c];
+            memcpy((uint8_t *)io->out + at, run8, len);
         }
     }
 }
