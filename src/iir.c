@@ -319,12 +319,14 @@ static void flush_stage(const strip_io *io, size_t s0, size_t count, size_t k0, 
     const size_t p0 = (s0 + ch - 1) / ch, p1 = (s0 + count) / ch; /* whole pixels */
     for (size_t p = s0 / ch; p * ch < s0 + count; p++) {
         if (p >= p0 && p < p1) {
-            switch (ch) { /* the counts of blur_image; any other takes the general copy */
+            switch (ch) { /* the counts of blur_image; flush_whole's buffers hold 4 */
             case 1: flush_whole(io, p0, p1, s0, k0, k1, stage, 1); break;
             case 2: flush_whole(io, p0, p1, s0, k0, k1, stage, 2); break;
             case 3: flush_whole(io, p0, p1, s0, k0, k1, stage, 3); break;
             case 4: flush_whole(io, p0, p1, s0, k0, k1, stage, 4); break;
-            default: flush_whole(io, p0, p1, s0, k0, k1, stage, ch); break;
+            default:
+                for (size_t q = p0; q < p1; q++)
+                    flush_pixel(io, q, q * ch - s0, q * ch - s0 + ch, 0, k0, k1, stage, ch);
             }
             p = p1 - 1;
             continue;
