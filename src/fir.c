@@ -376,19 +376,30 @@ static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, con
         }                                                                                      \
     } while (0)
 
+/* Rows filtered together, and the columns their vertical passes take at a time: the GROUP+2r
+ * input rows of a block (16 kB of 8-bit samples at sigma 3) stay in L1 while the GROUP output
+ * rows are summed from them. One row at a time, each output row read its 2r+1 input rows from
+ * L2 (and the premultiplied 16-bit rows of an RGBA image from L3): that bound the vertical
+ * pass. With few taps (r <= SMALL_R) one row at a time is still faster: its extended row stays
+ * in L1 for the horizontal pass. 6000x4000 RGB, 1 thread, best of 5 rounds: sigma 1 29.4 ms
+ * one at a time, 31.3 grouped; sigma 3 55.4 and 48.9; sigma 10 146 and 110. */
+enum { GROUP = 8, BLOCK = 512, SMALL_R = 4 };
+
 blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y0, size_t y1)
 {
     const blur_image *src = pl->src;
     const size_t ch = (size_t)src->channels, width = src->width, n = width * ch;
-    const size_t rows_n = 2 * f->ry + 1, ext_n = n + 2 * f->rx * ch;
+    const size_t rows_n = 2 * f->ry + GROUP, ext_n = n + 2 * f->rx * ch;
+    const size_t ext_len = BLUR__FIR_PAIRS(ext_n) + 64; /* floats (or int16) per extended row */
     const bool premultiplied = blur__premultiplies(pl->flags, ch);
+    const bool fixed = src->depth == BLUR_U8 && !premultiplied;
     const fir_variant *var = pick_variant();
     blur_error err = BLUR_OK;
     premul_ring ring = {rows_n, n, NULL, NULL};
     const void **rows = blur__alloc_array(rows_n, sizeof *rows);
     void *crow = blur__alloc_array(n, blur_depth_size(src->depth)); /* the constant's row */
-    /* int16 or float; zeroed, as the pairs read a little past the row (fir.h) */
-    void *ext = calloc(BLUR__FIR_PAIRS(ext_n) + 64, sizeof(float));
+    /* GROUP extended rows, int16 or float; zeroed, as the pairs read a little past a row */
+    float *ext = calloc(GROUP * ext_len, sizeof(float));
     int32_t *pairs = blur__alloc_array(BLUR__FIR_PAIRS(ext_n), sizeof *pairs);
     float *acc = blur__alloc_array(n, sizeof *acc);
     if (premultiplied) {
@@ -414,33 +425,52 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
                  : c + 1 < ch   ? (float)(f->cval * f->cval)
                                 : (float)(f->cval * 255.0);
     }
-    for (size_t y = y0; y < y1; y++) {
-        for (size_t j = 0; j < rows_n; j++) {
+    const size_t most = f->ry <= SMALL_R ? 1 : GROUP;
+    for (size_t y = y0; y < y1; y += most) {
+        const size_t group = y1 - y < most ? y1 - y : most;
+        for (size_t j = 0; j < 2 * f->ry + group; j++) {
             long v = (long)y + (long)j - (long)f->ry;
             long m = blur__border_index(f->border, v, (long)src->height);
             rows[j] = premultiplied ? premul_row(&ring, var, f, pl, crow, v)
                       : m < 0       ? crow
                                     : pl->row_at(pl->rows, (size_t)m);
         }
-        void *out = pl->out + (y - pl->out_y0) * pl->out_stride;
-        if (src->depth == BLUR_U8 && !premultiplied) {
-            int16_t *e = ext, *mid = e + f->rx * ch;
-            const uint8_t *const *r8 = (const uint8_t *const *)rows;
-            size_t done = var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, n, mid) : 0;
-            vert_u8(f, r8, done, n, mid);
-            EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv8);
-            done = var->horiz ? var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out) : 0;
-            horiz_u8(f, e, done, n, ch, out);
-        } else {
-            float *e = ext, *mid = e + f->rx * ch;
-            const uint16_t *const *r16 = (const uint16_t *const *)rows;
-            size_t done = var->vert_f ? var->vert_f(r16, f->ry, f->vf, n, mid) : 0;
-            vert_float(f, r16, done, n, mid);
-            EXTEND_ROW(float, e, width, ch, f->rx, f->border, cvf);
-            done = var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, acc) : 0;
-            horiz_float(f, e, done, n, ch, acc);
-            if (premultiplied) store_unpremultiplied(var, acc, width, ch, out);
-            else store_u16(acc, n, out);
+        /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
+        for (size_t c0 = 0; c0 < n; c0 += BLOCK) {
+            const size_t c1 = n - c0 < BLOCK ? n : c0 + BLOCK;
+            for (size_t k = 0; k < group; k++) {
+                if (fixed) {
+                    const uint8_t *const *r8 = (const uint8_t *const *)rows + k;
+                    int16_t *mid = (int16_t *)(void *)(ext + k * ext_len) + f->rx * ch;
+                    size_t done = var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid)
+                                            : c0;
+                    vert_u8(f, r8, done, c1, mid);
+                } else {
+                    const uint16_t *const *r16 = (const uint16_t *const *)rows + k;
+                    float *mid = ext + k * ext_len + f->rx * ch;
+                    size_t done = var->vert_f ? var->vert_f(r16, f->ry, f->vf, c0, c1, mid) : c0;
+                    vert_float(f, r16, done, c1, mid);
+                }
+            }
+        }
+        /* Horizontal, a row at a time from its extended row. */
+        for (size_t k = 0; k < group; k++) {
+            void *out = pl->out + (y + k - pl->out_y0) * pl->out_stride;
+            if (fixed) {
+                int16_t *e = (int16_t *)(void *)(ext + k * ext_len);
+                EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv8);
+                size_t done =
+                    var->horiz ? var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out) : 0;
+                horiz_u8(f, e, done, n, ch, out);
+            } else {
+                float *e = ext + k * ext_len;
+                EXTEND_ROW(float, e, width, ch, f->rx, f->border, cvf);
+                size_t done =
+                    var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, acc) : 0;
+                horiz_float(f, e, done, n, ch, acc);
+                if (premultiplied) store_unpremultiplied(var, acc, width, ch, out);
+                else store_u16(acc, n, out);
+            }
         }
     }
 done:

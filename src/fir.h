@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Vertical pass: rows[0..2r] are the input rows y-r..y+r (u8), out gets n biased values.
+/* Vertical pass: rows[0..2r] are the input rows y-r..y+r (u8), out gets biased values.
  * wpair[p] packs the weights of terms 2p (low 16 bits) and 2p+1 (high 16 bits); terms = r+1.
- * Does the samples [0, return value); the caller finishes the rest. */
+ * Does the samples [from, return value) of [from, to); the caller finishes the rest. */
 typedef size_t fir_vert_fn(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                           size_t n, int16_t *out);
+                           size_t from, size_t to, int16_t *out);
 /* Horizontal pass: ext holds the biased row with r*C samples of border on each side; writes
  * out[0, return value). wpair packs taps 2p and 2p+1 of the 2r+1 taps. pairs is scratch for
  * BLUR__FIR_PAIRS(n + 2r*C) int32; ext must be readable (and initialized) up to
@@ -27,11 +27,12 @@ typedef size_t fir_vert_fn(const uint8_t *const *rows, size_t r, const int32_t *
 typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
                             const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 
-/* The float passes (fir.c's vert_float, horiz_float), same contract: the samples
- * [0, return value). vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
+/* The float passes (fir.c's vert_float, horiz_float), same contracts (vert: the samples
+ * [from, return value) of [from, to); horiz: [0, return value)).
+ * vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
  * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k ascending; multiply then add, in float. */
-typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t n,
-                             float *out);
+typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t from,
+                             size_t to, float *out);
 typedef size_t fir_horiz_f_fn(const float *ext, size_t n, size_t step, size_t taps,
                               const float *w, float *acc);
 /* Premultiplied alpha on RGBA rows, the arithmetic of fir.c's generic code: premul writes
@@ -45,21 +46,21 @@ size_t blur__fir_unpremul4_avx2(const float *acc, size_t pixels, uint8_t *out);
 size_t blur__fir_premul4_avx512(const uint8_t *in, size_t pixels, uint16_t *out);
 size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out);
 
-size_t blur__fir_vert_f_avx2(const uint16_t *const *rows, size_t r, const float *w, size_t n,
-                             float *out);
+size_t blur__fir_vert_f_avx2(const uint16_t *const *rows, size_t r, const float *w,
+                             size_t from, size_t to, float *out);
 size_t blur__fir_horiz_f_avx2(const float *ext, size_t n, size_t step, size_t taps,
                               const float *w, float *acc);
-size_t blur__fir_vert_f_avx512(const uint16_t *const *rows, size_t r, const float *w, size_t n,
-                               float *out);
+size_t blur__fir_vert_f_avx512(const uint16_t *const *rows, size_t r, const float *w,
+                             size_t from, size_t to, float *out);
 size_t blur__fir_horiz_f_avx512(const float *ext, size_t n, size_t step, size_t taps,
                                 const float *w, float *acc);
 
 size_t blur__fir_vert_avx2(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                           size_t n, int16_t *out);
+                           size_t from, size_t to, int16_t *out);
 size_t blur__fir_horiz_avx2(const int16_t *ext, size_t n, size_t step, size_t r,
                             const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 size_t blur__fir_vert_avx512(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                             size_t n, int16_t *out);
+                           size_t from, size_t to, int16_t *out);
 size_t blur__fir_horiz_avx512(const int16_t *ext, size_t n, size_t step, size_t r,
                               const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 

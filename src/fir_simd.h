@@ -64,15 +64,15 @@ static inline __attribute__((always_inline)) void vert_step(const uint8_t *const
     );
 }
 
-size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv, size_t n,
-               int16_t *out)
+size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv, size_t from,
+               size_t to, int16_t *out)
 {
     const VEC round = SET1_32(sv > 8 ? 1 << (sv - 9) : 0);
     const __m128i shift = _mm_cvtsi32_si128(sv - 8);
-    size_t i = 0;
-    for (; i + UNROLL * VN <= n; i += UNROLL * VN)
+    size_t i = from;
+    for (; i + UNROLL * VN <= to; i += UNROLL * VN)
         vert_step(rows, r, wpair, shift, i, out, UNROLL, round);
-    for (; i + VN <= n; i += VN) vert_step(rows, r, wpair, shift, i, out, 1, round);
+    for (; i + VN <= to; i += VN) vert_step(rows, r, wpair, shift, i, out, 1, round);
     return i;
 }
 
@@ -179,11 +179,12 @@ static inline __attribute__((always_inline)) void vert_f_step(const uint16_t *co
     FOR_U(STOREF(out + i + u * VNF, acc[u]););
 }
 
-size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t n, float *out)
+size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t from, size_t to,
+                 float *out)
 {
-    size_t i = 0;
-    for (; i + 4 * VNF <= n; i += 4 * VNF) vert_f_step(rows, r, w, i, out, 4);
-    for (; i + VNF <= n; i += VNF) vert_f_step(rows, r, w, i, out, 1);
+    size_t i = from;
+    for (; i + 4 * VNF <= to; i += 4 * VNF) vert_f_step(rows, r, w, i, out, 4);
+    for (; i + VNF <= to; i += VNF) vert_f_step(rows, r, w, i, out, 1);
     return i;
 }
 
