@@ -284,9 +284,10 @@ const char *blur__fir_variant_name(void);
 /* ---- iir.c: the O(1)-per-pixel recursive Gaussian for large sigma (AUTO, 8-bit) ---- */
 
 /* From this sigma the recursive filter is faster than the fixed-point FIR (make bench with
- * --iir-min-sigma, 6000x4000, AVX-512: RGB sigma 12: FIR 213 ms, recursive 203; sigma 14: 250
- * and 214; gray crosses at 12 too); both are 99.97 % exact or better against scipy there. */
-#define BLUR__IIR_MIN_SIGMA 13.0
+ * --iir-min-sigma, 6000x4000, AVX-512, 1 thread: RGB sigma 14: FIR 170 ms, recursive 212;
+ * 18: 217 and 212; 22: 264 and 203; gray 14: 60 and 67, 18: 78 and 69); both are 99.97 %
+ * exact or better against scipy there. */
+#define BLUR__IIR_MIN_SIGMA 18.0
 /* The threshold plans use, BLUR__IIR_MIN_SIGMA unless a test or the bench changes it (to force
  * one path; not thread-safe: set it while no plan is being made). */
 extern double blur__iir_min_sigma;
