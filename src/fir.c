@@ -260,12 +260,13 @@ static void vert_float(const blur__fir *f, const uint16_t *const *rows, size_t f
 static void horiz_float(const blur__fir *f, const float *ext, size_t from, size_t n,
                         size_t step, float *acc)
 {
-    const size_t taps = 2 * f->rx + 1;
+    const size_t taps = 2 * f->rx + 1, classes = BLUR__FIR_FLOAT_CLASS(step);
     for (size_t i = from; i < n; i++) acc[i] = 0.0f;
-    for (size_t k = 0; k < taps; k++) {
-        const float w = f->hf[k], *e = ext + k * step;
-        for (size_t i = from; i < n; i++) acc[i] += w * e[i];
-    }
+    for (size_t c = 0; c < classes && c < taps; c++)
+        for (size_t k = c; k < taps; k += classes) {
+            const float w = f->hf[k], *e = ext + k * step;
+            for (size_t i = from; i < n; i++) acc[i] += w * e[i];
+        }
 }
 
 static uint16_t round_u16(float v)

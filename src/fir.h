@@ -30,7 +30,10 @@ typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
 /* The float passes (fir.c's vert_float, horiz_float), same contracts (vert: the samples
  * [from, return value) of [from, to); horiz: [0, return value)).
  * vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
- * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k ascending; multiply then add, in float. */
+ * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k in class order: k = c, c+P, c+2P, ... for
+ *        c = 0, 1, ..., P-1, with P = BLUR__FIR_FLOAT_CLASS(step) (taps P apart read whole
+ *        vectors apart, so the SIMD code shares their loads); multiply then add, in float. */
+#define BLUR__FIR_FLOAT_CLASS(step) ((step) % 2 ? 16u : (step) % 4 ? 8u : (step) % 8 ? 4u : 2u)
 typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t from,
                              size_t to, float *out);
 typedef size_t fir_horiz_f_fn(const float *ext, size_t n, size_t step, size_t taps,

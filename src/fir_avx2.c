@@ -88,6 +88,7 @@ static inline void store_out1(uint8_t *p, __m256i v)
 #define ZERO _mm256_setzero_si256()
 #define STORE16(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), v)
 #define VECF __m256
+#define HUNROLL_F 4
 #define VNF 8
 #define ZX16_LOAD(p) _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define CVTF _mm256_cvtepi32_ps

@@ -77,6 +77,7 @@ size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
 #define ZERO _mm512_setzero_si512()
 #define STORE16(p, v) _mm512_storeu_si512((void *)(p), v)
 #define VECF __m512
+#define HUNROLL_F 8
 #define VNF 16
 #define ZX16_LOAD(p) _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define CVTF _mm512_cvtepi32_ps

@@ -188,26 +188,44 @@ size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t f
     return i;
 }
 
-static inline __attribute__((always_inline)) void horiz_f_step(const float *ext, size_t step,
-                                                               size_t taps, const float *w,
-                                                               size_t i, float *acc,
-                                                               const size_t U)
+/* U output vectors taken D apart (D = step*P/VNF whole vectors between taps P apart): the taps
+ * of a class read a window of U vectors that slides one block per tap (as horiz_chunk). With
+ * D = 0 (a row too short for a chunk) the same sums, U consecutive vectors, every load made. */
+static inline __attribute__((always_inline)) void horiz_f_chunk(const float *ext, size_t step,
+                                                                size_t taps, const float *w,
+                                                                size_t P, size_t D, size_t i,
+                                                                float *acc, const size_t U)
 {
-    VECF a[4];
-    FOR_U(a[u] = SETZEROF;);
-    const float *e = ext + i;
-    for (size_t k = 0; k < taps; k++, e += step) {
-        const VECF wk = SET1F(w[k]);
-        FOR_U(a[u] = ADDF(a[u], MULF(wk, LOADF(e + u * VNF))););
+    const size_t gap = D ? D : 1;
+    for (size_t g = 0; g < gap; g++) {
+        VECF a[8], win[8];
+        FOR_U8(a[u] = SETZEROF;);
+        for (size_t c = 0; c < P && c < taps; c++) {
+            const float *q = ext + i + c * step + g * VNF;
+            FOR_U8(win[u] = LOADF(q + u * gap * VNF););
+            for (size_t k = c, next = U;; k += P, next++) {
+                const VECF wk = SET1F(w[k]);
+                FOR_U8(a[u] = ADDF(a[u], MULF(wk, win[u])););
+                if (k + P >= taps) break;
+                if (D) {
+                    FOR_U8(if (u + 1 < U) win[u] = win[u + 1];);
+                    win[U - 1] = LOADF(q + next * D * VNF);
+                } else {
+                    FOR_U8(win[u] = LOADF(q + (k + P - c) * step + u * VNF););
+                }
+            }
+        }
+        FOR_U8(STOREF(acc + i + (g + u * gap) * VNF, a[u]););
     }
-    FOR_U(STOREF(acc + i + u * VNF, a[u]););
 }
 
 size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const float *w,
                   float *acc)
 {
+    const size_t P = BLUR__FIR_FLOAT_CLASS(step), D = step * P / VNF;
     size_t i = 0;
-    for (; i + 4 * VNF <= n; i += 4 * VNF) horiz_f_step(ext, step, taps, w, i, acc, 4);
-    for (; i + VNF <= n; i += VNF) horiz_f_step(ext, step, taps, w, i, acc, 1);
+    for (; i + D * HUNROLL_F * VNF <= n; i += D * HUNROLL_F * VNF)
+        horiz_f_chunk(ext, step, taps, w, P, D, i, acc, HUNROLL_F);
+    for (; i + VNF <= n; i += VNF) horiz_f_chunk(ext, step, taps, w, P, 0, i, acc, 1);
     return i;
 }
