@@ -481,10 +481,11 @@ static bool fast_path_takes(const blur_plan *plan, const blur__pipeline *pl)
     return blur__fir_accepts(plan->fir, pl->src, blur__premultiplies(pl->flags, pl->channels));
 }
 
-/* Whether the recursive filter takes this image: it has no premultiplied alpha. */
+/* Whether the recursive filter takes this image: what the fast path takes (the same constant
+ * rule), without premultiplied alpha. The one test for blur_plan_run and for streaming. */
 static bool recursive_path_takes(const blur_plan *plan, const blur_image *shape, unsigned flags)
 {
-    return blur__iir_accepts(plan->iir, shape) &&
+    return blur__iir_accepts(plan->iir, shape) && blur__fir_accepts(plan->fir, shape, false) &&
            !blur__premultiplies(flags, (size_t)shape->channels);
 }
 
@@ -629,7 +630,7 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     pipeline_init(plan, src, image_row, (void *)src, dst->data, 0, dst->stride, &pl);
     unsigned threads = thread_count(plan->opt.threads, src->height);
     /* The recursive filter needs no ring of rows: its memory does not grow with sigma. */
-    if (recursive_path_takes(plan, src, pl.flags) && fast_path_takes(plan, &pl))
+    if (recursive_path_takes(plan, src, pl.flags))
         return blur__iir_run(plan->iir, src, dst, threads);
     err = limit_threads_by_memory(plan, src, &threads);
     if (err) return err;

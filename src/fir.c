@@ -431,10 +431,12 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         const size_t group = y1 - y < most ? y1 - y : most;
         for (size_t j = 0; j < 2 * f->ry + group; j++) {
             long v = (long)y + (long)j - (long)f->ry;
+            if (premultiplied) { /* premul_row maps v by the border rule itself, on a miss */
+                rows[j] = premul_row(&ring, var, f, pl, crow, v);
+                continue;
+            }
             long m = blur__border_index(f->border, v, (long)src->height);
-            rows[j] = premultiplied ? premul_row(&ring, var, f, pl, crow, v)
-                      : m < 0       ? crow
-                                    : pl->row_at(pl->rows, (size_t)m);
+            rows[j] = m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
         }
         /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
         for (size_t c0 = 0; c0 < n; c0 += BLOCK) {
