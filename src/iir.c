@@ -43,18 +43,12 @@
 #pragma GCC optimize("fp-contract=fast")
 #endif
 
-#define WS 64 /* samples per strip */
-#define STAGE 128 /* output lines rounded before they are written out transposed */
-#define AHEAD 12 /* lines prefetched ahead: a strip's lines are pages apart, beyond the
-                  * hardware prefetchers, and each one was a serial miss (1.9 s at sigma 30) */
-
 /* The recursion runs in float, in the step form of iir_axis: with d1, d2 directly, float lost
  * ~0.5 % of exact pixels at sigma 30 (the poles near 1 moved); in the step form it loses
  * 0.005 % against double, at half the vector work and state. */
-typedef float real;
 
 /* The strip kernel is compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
- * load time (target_clones); its loops over the WS lanes are plain C for the vectorizer. */
+ * load time (target_clones). */
 #if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && defined(__has_attribute)
 #if __has_attribute(target_clones)
 #if defined(__clang__) /* clang 14 dispatches arch= clones by CPU model: the default ran on
@@ -184,277 +178,285 @@ void blur__iir_free(blur__iir *f)
 
 bool blur__iir_accepts(const blur__iir *f, const blur_image *src)
 {
-    if (!f || src->depth != BLUR_U8) return false;
+    if (!f || src->depth != BLUR_U8 || src->channels > 4) return false;
     if (f->border == BLUR_BORDER_CONSTANT && !(f->cval >= 0.0 && f->cval <= 255.0)) return false;
     return true;
 }
 
-/* ---- one strip: the recursion down `lines` lines of WS lanes ---- */
+/* ---- one strip: the recursion along all lines of 16 pixels' samples ---- */
 
-typedef struct strip_io {
-    const void *in;     /* u8 image (pass 1) or the intermediate (pass 2) */
-    size_t in_stride;   /* elements per input line */
-    void *out;          /* the intermediate (pass 1) or the u8 image (pass 2) */
-    size_t out_stride;  /* elements per output line */
-    size_t channels;    /* samples per pixel: the transposition moves whole pixels */
-    size_t lines;       /* lines along the recursion */
-    size_t width;       /* samples per line */
-    int pass;
-    real in_scale;      /* input element -> levels */
-    real cval;
-    blur_border border;
-} strip_io;
+/* Sixteen lanes of float: one AVX-512 register, two AVX2 ones, four SSE ones. A strip is the
+ * `ch` vectors of 16 whole pixels (so the transposed writes move whole pixels); its lanes run
+ * one vector at a time, BLOCK lines at a time, so that one vector's recursion state (ten
+ * vectors) stays in registers, and the lines of a block stay in L1 for the strip's others. */
+typedef float vf __attribute__((vector_size(64)));
+/* Vectors are passed only between always_inline functions of one clone, never across an
+ * ABI boundary, so the warning about their calling convention does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef int32_t vi __attribute__((vector_size(64)));
+typedef uint8_t vu8 __attribute__((vector_size(16)));
+typedef uint16_t vu16 __attribute__((vector_size(32)));
+/* The same for loads at any address (memcpy into a vector of bytes made gcc 12 take the
+ * vector apart in general registers) */
+typedef uint8_t vu8_any __attribute__((vector_size(16), aligned(1), may_alias));
+typedef uint16_t vu16_any __attribute__((vector_size(32), aligned(1), may_alias));
+#define LANES 16
+#define BLOCK 32 /* lines per block; the staged output of a block is written out transposed */
+#define AHEAD 12 /* lines prefetched ahead: a strip's lines are pages apart, beyond the
+                  * hardware prefetchers, and each one was a serial miss (1.9 s at sigma 30) */
 
-static inline __attribute__((always_inline)) void load_line(const strip_io *io, long k,
-                                                            size_t s0, size_t count,
-                                                            real *restrict x)
+/* One pass's coefficients in float, scaled so that the pass maps input units straight to
+ * output units (pass 1: levels to 8.8 fixed point, with out_scale; pass 2 back to levels). */
+typedef struct pass_coef {
+    float e0[2][3], e1[2][3]; /* input terms, causal [0] (n0, n1), anticausal [1] (m1, m2) */
+    float r2[3], c[3];        /* the step form of iir_axis */
+    float gain[2][3];         /* steady-state output of each section per unit input */
+    float tail_w1, tail_rho, tail_m;
+} pass_coef;
+
+static void pass_coef_init(const iir_axis *a, double unit, pass_coef *pc)
 {
-    long m = blur__border_index(io->border, k, (long)io->lines);
-    if (m < 0) {
-        for (size_t i = 0; i < WS; i++) x[i] = io->cval;
-        return;
+    const double g = unit * a->out_scale;
+    for (int j = 0; j < 3; j++) {
+        pc->e0[0][j] = (float)(g * a->n0[j]), pc->e1[0][j] = (float)(g * a->n1[j]);
+        pc->e0[1][j] = (float)(g * a->m1[j]), pc->e1[1][j] = (float)(g * a->m2[j]);
+        pc->r2[j] = (float)a->r2[j], pc->c[j] = (float)a->c[j];
+        pc->gain[0][j] = (float)(g * a->gc[j]), pc->gain[1][j] = (float)(g * a->ga[j]);
     }
-    /* A full strip is a loop of constant count, which the vectorizer turns into a few
-     * widening conversions; the last strip of a line takes the general loop. */
-    if (io->pass == 1) {
-        const uint8_t *p = (const uint8_t *)io->in + (size_t)m * io->in_stride + s0;
-        if (count == WS) {
-            for (size_t i = 0; i < WS; i++) x[i] = (real)(int32_t)p[i];
-            return;
-        }
-        for (size_t i = 0; i < count; i++) x[i] = (real)(int32_t)p[i];
-    } else {
-        const uint16_t *p = (const uint16_t *)io->in + (size_t)m * io->in_stride + s0;
-        const real scale = io->in_scale;
-        if (count == WS) {
-            for (size_t i = 0; i < WS; i++) x[i] = (real)(int32_t)p[i] * scale;
-            return;
-        }
-        for (size_t i = 0; i < count; i++) x[i] = (real)(int32_t)p[i] * scale;
-    }
-    for (size_t i = count; i < WS; i++) x[i] = 0.0;
+    pc->tail_w1 = (float)(g * a->tail_w1);
+    pc->tail_rho = (float)a->tail_rho;
+    pc->tail_m = (float)(g * a->tail_m);
 }
 
-static inline __attribute__((always_inline)) void prefetch_line(const strip_io *io, long k,
-                                                                size_t s0)
+typedef struct strip_io {
+    const void *in;      /* u8 image (pass 1) or the intermediate (pass 2) */
+    size_t in_stride;    /* elements per input line */
+    void *out;           /* the intermediate (pass 1) or the u8 image (pass 2) */
+    size_t out_stride;   /* elements per output line */
+    size_t channels;     /* samples per pixel: the transposition moves whole pixels */
+    size_t lines;        /* lines along the recursion */
+    size_t width;        /* samples per line */
+    int pass;
+    float cval;          /* constant border, in input units */
+    blur_border border_rule;
+    float top;           /* largest output value */
+    const int32_t *line; /* line[k + line_bias]: input line of line k, -1 for cval */
+    long line_bias;
+    const iir_axis *axis;
+    pass_coef coef;
+} strip_io;
+
+/* The state of one vector of a strip between blocks: the last input read, each section's
+ * step p and output q, the tail. */
+typedef struct lane_state {
+    vf x, p[3], q[3], tail;
+} lane_state;
+
+/* Line k's 16 samples at lane offset `at`, as float in input units. `avail` < LANES only in
+ * the last strip of a line (the samples beyond are never written out). */
+static inline __attribute__((always_inline)) vf load_lanes(const strip_io *io, long k,
+                                                           size_t at, size_t avail, int pass)
 {
-    long m = blur__border_index(io->border, k, (long)io->lines);
+    const int32_t m = io->line[k + io->line_bias];
+    if (m < 0) return (vf){0} + io->cval;
+    /* the partial vector goes through a copy, so that the vector load stays one load (a
+     * vector filled by a variable-length copy was converted lane by lane) */
+    if (pass == 1) {
+        const uint8_t *p = (const uint8_t *)io->in + (size_t)m * io->in_stride + at;
+        uint8_t part[LANES] = {0};
+        if (avail < LANES) p = memcpy(part, p, avail);
+        vu16 w = __builtin_convertvector(*(const vu8_any *)p, vu16);
+        return __builtin_convertvector(__builtin_convertvector(w, vi), vf);
+    }
+    const uint16_t *p = (const uint16_t *)io->in + (size_t)m * io->in_stride + at;
+    uint16_t part[LANES] = {0};
+    if (avail < LANES) p = memcpy(part, p, avail * sizeof *p);
+    return __builtin_convertvector(__builtin_convertvector(*(const vu16_any *)p, vi), vf);
+}
+
+static inline __attribute__((always_inline)) void
+prefetch_lanes(const strip_io *io, long k, size_t at, const size_t nv, int pass)
+{
+    const int32_t m = io->line[k + io->line_bias];
     if (m < 0) return;
-    const char *p = io->pass == 1
-                        ? (const char *)io->in + (size_t)m * io->in_stride + s0
-                        : (const char *)((const uint16_t *)io->in + (size_t)m * io->in_stride + s0);
-    size_t bytes = io->pass == 1 ? WS : 2 * WS;
+    const size_t size = pass == 1 ? 1 : 2, bytes = nv * LANES * size;
+    const char *p = (const char *)io->in + ((size_t)m * io->in_stride + at) * size;
     for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
     __builtin_prefetch(p + bytes - 1);
 }
 
-/* Rounds line k's lanes into the stage: pass 1 keeps 8 fraction bits, pass 2 rounds to
- * 8-bit. One vector loop per line; the transposed writes wait for flush_stage. */
-static inline __attribute__((always_inline)) void stage_line(const strip_io *io,
-                                                             const real *restrict v,
-                                                             uint16_t *restrict q)
-{
-    const real scale = io->pass == 1 ? (real)256.0 : (real)1.0;
-    const real top = io->pass == 1 ? (real)65535.0 : (real)255.0;
-    for (size_t i = 0; i < WS; i++) {
-        real t = v[i] * scale + (real)0.5;
-        t = t > (real)0.0 ? t : (real)0.0;
-        t = t < top ? t : top;
-        q[i] = (uint16_t)(int32_t)t;
-    }
-}
+enum { WARM, STORE, OUTPUT }; /* what a run of lines does with its sums */
 
-/* Writes staged lines k0..k1-1 of pixel p's samples [i0, i1) of the strip (channels c0...)
- * transposed: sample s of line k goes to output line s/C, sample k*C + s%C. */
+/* Lines k = from, from + dir, ... (count of them) of a strip's nv vectors, dir = +1 for the
+ * causal direction, -1 for the anticausal one. Causal: y[k] from x[k] and x[k-1], the tail
+ * from x[k-cut-1]; anticausal: from x[k+1] and x[k+2], the tail from x[k+cut+1]. WARM runs
+ * the padding (sums unused), STORE keeps the causal sums in sums[k], OUTPUT adds them and
+ * rounds the total into stage line k - stage_k0, in the output's type. The vectors' recursions are independent chains
+ * interleaved in one loop: one alone waits on its own latency. */
 static inline __attribute__((always_inline)) void
-flush_pixel(const strip_io *io, size_t p, size_t i0, size_t i1, size_t c0, size_t k0, size_t k1,
-            const uint16_t (*restrict stage)[WS], const size_t ch)
+run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long from, long count,
+          int dir, int mode, int pass, size_t at, size_t avail, float *restrict sums,
+          unsigned char *restrict stage, long stage_k0)
 {
-    if (io->pass == 1) {
-        uint16_t *o = (uint16_t *)io->out + p * io->out_stride + c0;
-        for (size_t k = k0; k < k1; k++)
-            for (size_t i = i0; i < i1; i++) o[k * ch + i - i0] = stage[k % STAGE][i];
-    } else {
-        uint8_t *o = (uint8_t *)io->out + p * io->out_stride + c0;
-        for (size_t k = k0; k < k1; k++)
-            for (size_t i = i0; i < i1; i++) o[k * ch + i - i0] = (uint8_t)stage[k % STAGE][i];
-    }
-}
-
-/* The whole pixels of a strip, for a channel count known at compile time, so the copy of a
- * pixel's samples unrolls (left as a loop, gcc called memmove for every 6-byte piece). Each
- * pixel's run along its output line is gathered in a local buffer and written with one
- * memcpy: a few wide stores into lines that are usually not cached, instead of one store per
- * sample. k0 is a multiple of STAGE. */
-static inline __attribute__((always_inline)) void
-flush_whole(const strip_io *io, size_t p0, size_t p1, size_t s0, size_t k0, size_t k1,
-            const uint16_t (*restrict stage)[WS], const size_t ch)
-{
-    uint16_t run16[STAGE * 4];
-    uint8_t run8[STAGE * 4];
-    const size_t len = (k1 - k0) * ch;
-    for (size_t p = p0; p < p1; p++) {
-        const size_t i0 = p * ch - s0, at = p * io->out_stride + k0 * ch;
-        if (io->pass == 1) {
-            for (size_t k = 0; k < k1 - k0; k++)
+    const int d = dir > 0 ? 0 : 1;
+    const pass_coef *pc = &io->coef;
+    const float e00 = pc->e0[d][0], e01 = pc->e0[d][1], e02 = pc->e0[d][2];
+    const float e10 = pc->e1[d][0], e11 = pc->e1[d][1], e12 = pc->e1[d][2];
+    const float r20 = pc->r2[0], r21 = pc->r2[1], r22 = pc->r2[2];
+    const float c0 = pc->c[0], c1 = pc->c[1], c2 = pc->c[2];
+    const float w1 = pc->tail_w1, rho = pc->tail_rho;
+    const long near = dir > 0 ? 0 : 1, far = dir > 0 ? -(io->axis->cut + 1) : io->axis->cut + 1;
+    const size_t stride = nv * LANES;
+    vf x[4], p0[4], p1[4], p2[4], q0[4], q1[4], q2[4], tail[4];
 #pragma GCC unroll 4
-                for (size_t c = 0; c < ch; c++) run16[k * ch + c] = stage[k][i0 + c];
-            memcpy((uint16_t *)io->out + at, run16, len * sizeof *run16);
-        } else {
-            for (size_t k = 0; k < k1 - k0; k++)
+    for (size_t v = 0; v < nv; v++) {
+        x[v] = st[v].x, p0[v] = st[v].p[0], p1[v] = st[v].p[1], p2[v] = st[v].p[2];
+        q0[v] = st[v].q[0], q1[v] = st[v].q[1], q2[v] = st[v].q[2], tail[v] = st[v].tail;
+    }
+    long k = from;
+    for (long n = 0; n < count; n++, k += dir) {
+        prefetch_lanes(io, k + near + dir * AHEAD, at, nv, pass);
 #pragma GCC unroll 4
-                for (size_t c = 0; c < ch; c++) run8[k * ch + c] = (uint8_t)stage[k][i0 + c];
-            memcpy((uint8_t *)io->out + at, run8, len);
-        }
-    }
-}
-
-/* Writes staged lines k0..k1-1 transposed. Staging STAGE lines first turns one scattered
- * store per sample (a 6-byte piece of a line pages away, for RGB) into runs of STAGE pixels
- * along each output line. Pixels cut by the strip's ends take the general copy. */
-static void flush_stage(const strip_io *io, size_t s0, size_t count, size_t k0, size_t k1,
-                        const uint16_t (*restrict stage)[WS])
-{
-    const size_t ch = io->channels;
-    const size_t p0 = (s0 + ch - 1) / ch, p1 = (s0 + count) / ch; /* whole pixels */
-    for (size_t p = s0 / ch; p * ch < s0 + count; p++) {
-        if (p >= p0 && p < p1) {
-            switch (ch) { /* the counts of blur_image; flush_whole's buffers hold 4 */
-            case 1: flush_whole(io, p0, p1, s0, k0, k1, stage, 1); break;
-            case 2: flush_whole(io, p0, p1, s0, k0, k1, stage, 2); break;
-            case 3: flush_whole(io, p0, p1, s0, k0, k1, stage, 3); break;
-            case 4: flush_whole(io, p0, p1, s0, k0, k1, stage, 4); break;
-            default:
-                for (size_t q = p0; q < p1; q++)
-                    flush_pixel(io, q, q * ch - s0, q * ch - s0 + ch, 0, k0, k1, stage, ch);
+        for (size_t v = 0; v < nv; v++) {
+            const size_t av = avail > v * LANES ? avail - v * LANES : 0;
+            const vf xb = x[v];
+            x[v] = load_lanes(io, k + near, at + v * LANES, av, pass);
+            const vf t0 = r20 * p0[v] - c0 * q0[v] + (e00 * x[v] + e10 * xb);
+            const vf t1 = r21 * p1[v] - c1 * q1[v] + (e01 * x[v] + e11 * xb);
+            const vf t2 = r22 * p2[v] - c2 * q2[v] + (e02 * x[v] + e12 * xb);
+            p0[v] = t0, p1[v] = t1, p2[v] = t2;
+            q0[v] += t0, q1[v] += t1, q2[v] += t2;
+            tail[v] = rho * tail[v] + w1 * load_lanes(io, k + far, at + v * LANES, av, pass);
+            if (mode == WARM) continue;
+            vf s = (q0[v] + q1[v]) + q2[v] - tail[v];
+            float *sum = sums + (size_t)k * stride + v * LANES;
+            if (mode == STORE) {
+                memcpy(sum, &s, sizeof s);
+                continue;
             }
-            p = p1 - 1;
-            continue;
+            vf causal;
+            memcpy(&causal, sum, sizeof causal);
+            vi r = __builtin_convertvector(s + causal + 0.5f, vi); /* truncates: s >= -0.5 */
+            r &= ~(r < 0);
+            const vi top = (vi){0} + (int32_t)io->top, over = r > top;
+            r = (r & ~over) | (top & over);
+            const size_t at_stage = (size_t)(k - stage_k0) * stride + v * LANES;
+            if (pass == 1) {
+                vu16 h = __builtin_convertvector(r, vu16);
+                memcpy(stage + at_stage * sizeof(uint16_t), &h, sizeof h);
+            } else {
+                vu8 b = __builtin_convertvector(r, vu8);
+                memcpy(stage + at_stage, &b, sizeof b);
+            }
         }
-        size_t i0 = p * ch < s0 ? 0 : p * ch - s0;
-        size_t i1 = (p + 1) * ch - s0 < count ? (p + 1) * ch - s0 : count;
-        flush_pixel(io, p, i0, i1, s0 + i0 - p * ch, k0, k1, stage, ch);
+    }
+#pragma GCC unroll 4
+    for (size_t v = 0; v < nv; v++) {
+        st[v].x = x[v], st[v].p[0] = p0[v], st[v].p[1] = p1[v], st[v].p[2] = p2[v];
+        st[v].q[0] = q0[v], st[v].q[1] = q1[v], st[v].q[2] = q2[v], st[v].tail = tail[v];
     }
 }
 
-/* One line of the three second-order sections, fused into one loop over the lanes (inputs
- * loaded once, the sum kept in a register). y1 holds the previous outputs, y2 the ones before,
- * which the new outputs overwrite (the caller then swaps the two roles: no copying of state).
- * u = input at this line, up = the other input term. The total goes to `out` (float, the
- * causal half kept for later) or, with `add` given, has the causal half added and goes to the
- * reals of `sum`. The sum is ((s0 + s1) + s2) either way. */
-#define SECTION_BODY                                                                          \
-    const real x0 = u[i], x1 = up[i];                                                         \
-    real t0 = r20 * p0[i] - c0_ * q0[i] + (e00 * x0 + e10 * x1);                              \
-    real t1 = r21 * p1[i] - c1_ * q1[i] + (e01 * x0 + e11 * x1);                              \
-    real t2 = r22 * p2[i] - c2_ * q2[i] + (e02 * x0 + e12 * x1);                              \
-    p0[i] = t0, p1[i] = t1, p2[i] = t2;                                                       \
-    real s0 = q0[i] + t0, s1 = q1[i] + t1, s2 = q2[i] + t2;                                   \
-    q0[i] = s0, q1[i] = s1, q2[i] = s2;                                                       \
-    real s = s0 + s1 + s2;
-
-/* One line of the three sections, fused into one loop over the lanes (inputs loaded once,
- * the sum kept in registers), in the step form of iir_axis: p holds each section's step D,
- * q its output y. u = input at this line, up = the other input term. The total goes to `out`
- * (float, the causal half kept for later) or, with `add` given, has the causal half added
- * and goes to `sum`. */
+/* The steady state of a constant input: x read at line k, the tail at line k_far. */
 static inline __attribute__((always_inline)) void
-sections_fused(const double *c0, const double *c1, const iir_axis *a, const real *restrict u,
-               const real *restrict up, real *restrict p0, real *restrict p1,
-               real *restrict p2, real *restrict q0, real *restrict q1, real *restrict q2,
-               float *restrict out, const float *restrict add, real *restrict sum)
+start_state(const strip_io *io, lane_state *st, const size_t nv, int d, long k, long k_far,
+            size_t at, size_t avail, int pass)
 {
-    const real e00 = (real)c0[0], e01 = (real)c0[1], e02 = (real)c0[2];
-    const real e10 = (real)c1[0], e11 = (real)c1[1], e12 = (real)c1[2];
-    const real r20 = (real)a->r2[0], r21 = (real)a->r2[1], r22 = (real)a->r2[2];
-    const real c0_ = (real)a->c[0], c1_ = (real)a->c[1], c2_ = (real)a->c[2];
-    if (out) {
-        for (size_t i = 0; i < WS; i++) {
-            SECTION_BODY
-            out[i] = (float)s;
-        }
-    } else {
-        for (size_t i = 0; i < WS; i++) {
-            SECTION_BODY
-            sum[i] = s + (real)add[i];
-        }
+    for (size_t v = 0; v < nv; v++) {
+        const size_t av = avail > v * LANES ? avail - v * LANES : 0;
+        st[v].x = load_lanes(io, k, at + v * LANES, av, pass);
+        for (int j = 0; j < 3; j++)
+            st[v].p[j] = (vf){0}, st[v].q[j] = st[v].x * io->coef.gain[d][j];
+        st[v].tail = load_lanes(io, k_far, at + v * LANES, av, pass) * io->coef.tail_m;
     }
 }
 
-/* One line of the sections. */
-#define SECTIONS(c0, c1, out, add)                                                            \
-    sections_fused(c0, c1, a, u, up, st[0], st[1], st[2], y[0], y[1], y[2], out, add, sum)
-#define SWAP_INPUT()                                                                          \
-    do {                                                                                      \
-        real *t_ = up;                                                                        \
-        up = u, u = t_;                                                                       \
-    } while (0)
-
-STRIP_CLONES static void run_strip(const strip_io *io, const iir_axis *a, size_t s0,
-                                   float *restrict buf)
+/* Writes staged lines [k0, k1) of a strip's `pixels` pixels transposed: pixel p's samples
+ * on line k go to output line p, samples k*ch... Each pixel's samples on a line are copied
+ * as one piece of fixed size; for 3 channels the piece is widened to a power of two (one
+ * sample more, which the next line's piece overwrites: the lines go up, the last exactly). */
+static inline __attribute__((always_inline)) void
+flush_block(const strip_io *io, size_t pixel0, size_t pixels, long k0, long k1,
+            const unsigned char *restrict stage, const size_t ch, const int pass)
 {
-    const size_t count = io->width - s0 < WS ? io->width - s0 : WS;
-    const long n = (long)io->lines, pad = a->pad, cut = a->cut;
-    real in[2][WS], st[3][WS], y[3][WS], sum[WS];
-    real *u = in[0], *up = in[1];
-    /* The tails beyond the cut (iir_axis): tc the part of each lane's sum before it, ta the
-     * part after, each a first-order recursion on the input R+1 lines away (far; loading it
-     * again costs less than keeping R+2 lines in a ring, measured). */
-    real tc[WS], ta[WS], far[WS];
-    const real rho = (real)a->tail_rho, w1 = (real)a->tail_w1, scale = (real)a->out_scale;
-    uint16_t stage[STAGE][WS];
-    float lost[WS]; /* the sums of the padding lines, not needed */
-    /* causal: y[k] from x[k] (u) and x[k-1] (up); the padding in front warms the state up */
-    load_line(io, -pad, s0, count, up);
-    for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i < WS; i++) y[j][i] = up[i] * (real)a->gc[j], st[j][i] = 0;
-    load_line(io, -pad - cut - 1, s0, count, far);
-    for (size_t i = 0; i < WS; i++) tc[i] = far[i] * (real)a->tail_m; /* its steady state */
-    for (long k = -pad; k < n; k++) {
-        prefetch_line(io, k + AHEAD, s0);
-        load_line(io, k, s0, count, u);
-        float *causal = k < 0 ? lost : buf + (size_t)k * WS;
-        SECTIONS(a->n0, a->n1, causal, NULL);
-        load_line(io, k - cut - 1, s0, count, far);
-        for (size_t i = 0; i < WS; i++) {
-            tc[i] = rho * tc[i] + w1 * far[i];
-            causal[i] -= (float)tc[i];
-        }
-        SWAP_INPUT();
+    const size_t size = pass == 1 ? 2 : 1, piece = ch * size, line = LANES * piece;
+    const size_t wide = ch == 3 ? 4 * size : piece, last = (size_t)(k1 - k0) - 1;
+    for (size_t p = 0; p < pixels; p++) {
+        unsigned char *o =
+            (unsigned char *)io->out + ((pixel0 + p) * io->out_stride + (size_t)k0 * ch) * size;
+        const unsigned char *s = stage + p * piece;
+        for (size_t k = 0; k < last; k++) memcpy(o + k * piece, s + k * line, wide);
+        memcpy(o + last * piece, s + last * line, piece);
     }
-    /* anticausal, from beyond the far end back to line 0: v[k] from x[k+1] (u), x[k+2] (up) */
-    load_line(io, n + pad, s0, count, u);
-    memcpy(up, u, WS * sizeof *up);
-    for (int j = 0; j < 3; j++)
-        for (size_t i = 0; i < WS; i++) y[j][i] = u[i] * (real)a->ga[j], st[j][i] = 0;
-    load_line(io, n + pad + cut + 1, s0, count, far);
-    for (size_t i = 0; i < WS; i++) ta[i] = far[i] * (real)a->tail_m;
-    for (long k = n - 1 + pad; k >= 0; k--) {
-        load_line(io, k + cut + 1, s0, count, far);
-        if (k >= n) {
-            SECTIONS(a->m1, a->m2, lost, NULL);
-            for (size_t i = 0; i < WS; i++) ta[i] = rho * ta[i] + w1 * far[i];
-        } else {
-            SECTIONS(a->m1, a->m2, NULL, buf + (size_t)k * WS);
-            for (size_t i = 0; i < WS; i++) {
-                ta[i] = rho * ta[i] + w1 * far[i];
-                sum[i] = (sum[i] - ta[i]) * scale;
-            }
-            stage_line(io, sum, stage[k % STAGE]);
-            if (k % STAGE == 0) {
-                size_t k1 = (size_t)k + STAGE < (size_t)n ? (size_t)k + STAGE : (size_t)n;
-                flush_stage(io, s0, count, (size_t)k, k1, (const uint16_t(*)[WS])stage);
-            }
-        }
-        SWAP_INPUT();
-        prefetch_line(io, k - AHEAD, s0);
-        load_line(io, k, s0, count, u);
+}
+
+/* Asks for the output lines flush_block will write, before the block is computed: they are
+ * far apart and rarely cached, and each store would otherwise wait for its line. */
+static inline __attribute__((always_inline)) void
+prefetch_block(const strip_io *io, size_t pixel0, size_t pixels, long k0, long k1,
+               const size_t ch, const int pass)
+{
+    const size_t size = pass == 1 ? 2 : 1, bytes = (size_t)(k1 - k0) * ch * size;
+    for (size_t p = 0; p < pixels; p++) {
+        const char *o =
+            (const char *)io->out + ((pixel0 + p) * io->out_stride + (size_t)k0 * ch) * size;
+        for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(o + b, 1);
+        __builtin_prefetch(o + bytes - 1, 1);
+    }
+}
+
+/* One strip of 16 pixels' samples, starting at sample s0; the last strip of a line may have
+ * fewer (its lanes beyond are computed but never written out). */
+static inline __attribute__((always_inline)) void
+run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t ch,
+               const int pass)
+{
+    const size_t count = io->width - s0 < LANES * ch ? io->width - s0 : LANES * ch;
+    const long n = (long)io->lines, pad = io->axis->pad, cut = io->axis->cut;
+    lane_state st[4];
+    /* the staged output of a block, in the output's type, with room for flush_block's
+     * widened last piece */
+    _Alignas(64) unsigned char stage[(BLOCK + 1) * LANES * 4 * sizeof(uint16_t)];
+    /* causal: the padding in front warms the state up, then every line keeps its sum */
+    start_state(io, st, ch, 0, -pad, -pad - cut - 1, s0, count, pass);
+    run_lines(io, st, ch, -pad, pad, +1, WARM, pass, s0, count, NULL, NULL, 0);
+    run_lines(io, st, ch, 0, n, +1, STORE, pass, s0, count, sums, NULL, 0);
+    /* anticausal, from beyond the far end back to line 0, a block at a time, bottom first */
+    start_state(io, st, ch, 1, n + pad, n + pad + cut + 1, s0, count, pass);
+    run_lines(io, st, ch, n + pad - 1, pad, -1, WARM, pass, s0, count, NULL, NULL, 0);
+    for (long k1 = n; k1 > 0; k1 -= BLOCK) {
+        const long k0 = k1 - BLOCK > 0 ? k1 - BLOCK : 0;
+        prefetch_block(io, s0 / ch, count / ch, k0, k1, ch, pass);
+        run_lines(io, st, ch, k1 - 1, k1 - k0, -1, OUTPUT, pass, s0, count, sums, stage, k0);
+        flush_block(io, s0 / ch, count / ch, k0, k1, stage, ch, pass);
+    }
+}
+
+/* The strip kernel, compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
+ * load time (target_clones), for each channel count and pass, so that every loop is known. */
+STRIP_CLONES static void run_strip_vertical(const strip_io *io, size_t s0, float *restrict sums)
+{
+    switch (io->channels) {
+    case 1: run_strip_pass(io, s0, sums, 1, 1); break;
+    case 2: run_strip_pass(io, s0, sums, 2, 1); break;
+    case 3: run_strip_pass(io, s0, sums, 3, 1); break;
+    default: run_strip_pass(io, s0, sums, 4, 1); break;
+    }
+}
+
+STRIP_CLONES static void run_strip_horizontal(const strip_io *io, size_t s0,
+                                              float *restrict sums)
+{
+    switch (io->channels) {
+    case 1: run_strip_pass(io, s0, sums, 1, 2); break;
+    case 2: run_strip_pass(io, s0, sums, 2, 2); break;
+    case 3: run_strip_pass(io, s0, sums, 3, 2); break;
+    default: run_strip_pass(io, s0, sums, 4, 2); break;
     }
 }
 
 typedef struct pass_job {
     const strip_io *io;
-    const iir_axis *axis;
     size_t first, last; /* strips */
     blur_error err;
 } pass_job;
@@ -462,26 +464,37 @@ typedef struct pass_job {
 static void *pass_thread(void *arg)
 {
     pass_job *job = arg;
-    /* the causal half of each line: float is plenty for a stored sum (~1e-5 level) */
-    float *buf = blur__alloc_array(job->io->lines, WS * sizeof(float));
-    if (!buf) {
+    const strip_io *io = job->io;
+    /* the causal sums of each line: float is plenty for a stored sum (~1e-5 level) */
+    float *sums = blur__alloc_array(io->lines, LANES * io->channels * sizeof(float));
+    if (!sums) {
         job->err = BLUR_ERR_NOMEM;
         return NULL;
     }
-    for (size_t s = job->first; s < job->last; s++) run_strip(job->io, job->axis, s * WS, buf);
-    free(buf);
+    for (size_t s = job->first; s < job->last; s++)
+        (io->pass == 1 ? run_strip_vertical : run_strip_horizontal)(io, s * LANES * io->channels,
+                                                                    sums);
+    free(sums);
     return NULL;
 }
 
-static blur_error run_pass(const strip_io *io, const iir_axis *axis, unsigned threads)
+/* Runs one pass over every strip; builds the table of lines the border rule reads. */
+static blur_error run_pass(strip_io *io, unsigned threads)
 {
-    size_t strips = (io->width + WS - 1) / WS;
+    const long n = (long)io->lines, reach = io->axis->pad + io->axis->cut + 2 + AHEAD;
+    int32_t *line = blur__alloc_array((size_t)(n + 2 * reach), sizeof *line);
+    if (!line) return BLUR_ERR_NOMEM;
+    for (long k = -reach; k < n + reach; k++)
+        line[k + reach] = (int32_t)blur__border_index(io->border_rule, k, n);
+    io->line = line, io->line_bias = reach;
+    const size_t strip = LANES * io->channels, strips = (io->width + strip - 1) / strip;
     if (threads > strips) threads = (unsigned)strips;
     if (threads > 256) threads = 256;
     pass_job jobs[256];
     for (unsigned t = 0; t < threads; t++)
-        jobs[t] = (pass_job){io, axis, strips * t / threads, strips * (t + 1) / threads, BLUR_OK};
+        jobs[t] = (pass_job){io, strips * t / threads, strips * (t + 1) / threads, BLUR_OK};
     blur__run_parallel(pass_thread, jobs, sizeof jobs[0], threads);
+    free(line);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;
     return BLUR_OK;
@@ -492,6 +505,7 @@ blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, u
     const size_t ch = (size_t)src->channels, n = src->width * ch;
     size_t size;
     if (!blur__mul(n, src->height, &size)) return BLUR_ERR_OVERFLOW;
+    if (src->height > INT32_MAX / 2 || src->width > INT32_MAX / 2) return BLUR_ERR_OVERFLOW;
     /* The cached intermediate, when no other run holds it; else one of our own. */
     uint16_t *mid = NULL;
     bool cached = pthread_mutex_trylock(&f->lock) == 0;
@@ -508,13 +522,20 @@ blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, u
     blur_error err = BLUR_ERR_NOMEM;
     if (mid) {
         /* pass 1: down the columns of the image, into the intermediate transposed */
-        strip_io io1 = {src->data, src->stride, mid, src->height * ch, ch, src->height, n, 1,
-                        1.0, (real)f->cval, f->border};
-        err = run_pass(&io1, &f->axis[0], threads);
+        strip_io io1 = {.in = src->data, .in_stride = src->stride, .out = mid,
+                        .out_stride = src->height * ch, .channels = ch, .lines = src->height,
+                        .width = n, .pass = 1, .cval = (float)f->cval, .top = 65535.0f,
+                        .border_rule = f->border, .axis = &f->axis[0]};
+        pass_coef_init(&f->axis[0], 256.0, &io1.coef);
+        err = run_pass(&io1, threads);
         /* pass 2: down the intermediate (the image's rows), back into the image's layout */
-        strip_io io2 = {mid, src->height * ch, dst->data, dst->stride, ch, src->width,
-                        src->height * ch, 2, (real)(1.0 / 256.0), (real)f->cval, f->border};
-        if (!err) err = run_pass(&io2, &f->axis[1], threads);
+        strip_io io2 = {.in = mid, .in_stride = src->height * ch, .out = dst->data,
+                        .out_stride = dst->stride, .channels = ch, .lines = src->width,
+                        .width = src->height * ch, .pass = 2,
+                        .cval = (float)(f->cval * 256.0), .top = 255.0f,
+                        .border_rule = f->border, .axis = &f->axis[1]};
+        pass_coef_init(&f->axis[1], 1.0 / 256.0, &io2.coef);
+        if (!err) err = run_pass(&io2, threads);
     }
     if (cached) pthread_mutex_unlock(&f->lock);
     else free(mid);
