@@ -47,21 +47,14 @@
  * ~0.5 % of exact pixels at sigma 30 (the poles near 1 moved); in the step form it loses
  * 0.005 % against double, at half the vector work and state. */
 
-/* The strip kernel is compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
- * load time (target_clones). */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#if defined(__clang__) /* clang 14 dispatches arch= clones by CPU model: the default ran on
-                        * an AMD EPYC; its avx512f implies FMA */
-#define STRIP_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else /* gcc dispatches x86-64-vN by features; its avx512f alone would not fuse */
-#define STRIP_CLONES                                                                          \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-#endif
-#endif
-#ifndef STRIP_CLONES
-#define STRIP_CLONES
+/* The strip kernel is compiled for AVX-512 (with FMA), AVX2 (with FMA) and the baseline, and
+ * picked at run time by the CPU's features (pick_kernel). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define X86_KERNELS 1
+#include <immintrin.h>
+#define TARGET_AVX512                                                                         \
+    __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,bmi,bmi2,popcnt")))
+#define TARGET_AVX2 __attribute__((target("avx2,fma,bmi,bmi2,popcnt")))
 #endif
 
 /* Damped cosine pairs: a_j, b_j, l_j, w_j (tests/fit_iir.py). */
@@ -200,6 +193,41 @@ typedef uint16_t vu16 __attribute__((vector_size(32)));
  * vector apart in general registers) */
 typedef uint8_t vu8_any __attribute__((vector_size(16), aligned(1), may_alias));
 typedef uint16_t vu16_any __attribute__((vector_size(32), aligned(1), may_alias));
+
+enum isa { ISA_BASE, ISA_AVX2, ISA_AVX512 }; /* which kernel: a constant in each */
+
+/* 16 bytes to float. Generic vectors would do (u8 -> u16 -> i32), but gcc 12 splits them
+ * into 128-bit pieces: 16 instructions where AVX-512 needs 2 (the vertical pass converts two
+ * lines per line it filters). */
+#ifdef X86_KERNELS /* results through a pointer: a 64-byte vector may not cross a call into
+                    * code without AVX-512 (clang refuses it even where the call is dead) */
+TARGET_AVX512 static inline void widen8_avx512(const uint8_t *p, vf *out)
+{
+    *out = (vf)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)));
+}
+
+TARGET_AVX2 static inline void widen8_avx2(const uint8_t *p, vf *out)
+{
+    __m128i b = _mm_loadu_si128((const __m128i *)p);
+    __m256 lo = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+    __m256 hi = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_unpackhi_epi64(b, b)));
+    memcpy(out, &lo, sizeof lo);
+    memcpy((char *)out + sizeof lo, &hi, sizeof hi);
+}
+#endif
+
+static inline __attribute__((always_inline)) vf widen8(const uint8_t *p, const int isa)
+{
+    vf v;
+#ifdef X86_KERNELS
+    if (isa == ISA_AVX512) return widen8_avx512(p, &v), v;
+    if (isa == ISA_AVX2) return widen8_avx2(p, &v), v;
+#endif
+    (void)isa;
+    vu16 w = __builtin_convertvector(*(const vu8_any *)p, vu16);
+    return __builtin_convertvector(__builtin_convertvector(w, vi), vf);
+}
+
 #define LANES 16
 #define BLOCK 32 /* lines per block; the staged output of a block is written out transposed */
 #define AHEAD 12 /* lines prefetched ahead: a strip's lines are pages apart, beyond the
@@ -240,8 +268,9 @@ typedef struct strip_io {
     float cval;          /* constant border, in input units */
     blur_border border_rule;
     float top;           /* largest output value */
-    const int32_t *line; /* line[k + line_bias]: input line of line k, -1 for cval */
-    long line_bias;
+    const unsigned char *const *row; /* row[k + row_bias]: the input line line k reads under
+                                      * the border rule, NULL for the constant */
+    long row_bias;
     const iir_axis *axis;
     pass_coef coef;
 } strip_io;
@@ -252,35 +281,34 @@ typedef struct lane_state {
     vf x, p[3], q[3], tail;
 } lane_state;
 
-/* Line k's 16 samples at lane offset `at`, as float in input units. `avail` < LANES only in
- * the last strip of a line (the samples beyond are never written out). */
-static inline __attribute__((always_inline)) vf load_lanes(const strip_io *io, long k,
-                                                           size_t at, size_t avail, int pass)
+/* The 16 samples at lane offset `at` of an input line (NULL: the constant border), as float
+ * in input units. `avail` < LANES only in the last strip of a line (the samples beyond are
+ * never written out). */
+static inline __attribute__((always_inline)) vf load_lanes(const unsigned char *line, size_t at,
+                                                           size_t avail, float cval, int pass,
+                                                           const int isa)
 {
-    const int32_t m = io->line[k + io->line_bias];
-    if (m < 0) return (vf){0} + io->cval;
+    if (!line) return (vf){0} + cval;
     /* the partial vector goes through a copy, so that the vector load stays one load (a
      * vector filled by a variable-length copy was converted lane by lane) */
     if (pass == 1) {
-        const uint8_t *p = (const uint8_t *)io->in + (size_t)m * io->in_stride + at;
+        const uint8_t *p = line + at;
         uint8_t part[LANES] = {0};
         if (avail < LANES) p = memcpy(part, p, avail);
-        vu16 w = __builtin_convertvector(*(const vu8_any *)p, vu16);
-        return __builtin_convertvector(__builtin_convertvector(w, vi), vf);
+        return widen8(p, isa);
     }
-    const uint16_t *p = (const uint16_t *)io->in + (size_t)m * io->in_stride + at;
+    const uint16_t *p = (const uint16_t *)(const void *)line + at;
     uint16_t part[LANES] = {0};
     if (avail < LANES) p = memcpy(part, p, avail * sizeof *p);
     return __builtin_convertvector(__builtin_convertvector(*(const vu16_any *)p, vi), vf);
 }
 
 static inline __attribute__((always_inline)) void
-prefetch_lanes(const strip_io *io, long k, size_t at, const size_t nv, int pass)
+prefetch_lanes(const unsigned char *line, size_t at, const size_t nv, int pass)
 {
-    const int32_t m = io->line[k + io->line_bias];
-    if (m < 0) return;
+    if (!line) return;
     const size_t size = pass == 1 ? 1 : 2, bytes = nv * LANES * size;
-    const char *p = (const char *)io->in + ((size_t)m * io->in_stride + at) * size;
+    const char *p = (const char *)line + at * size;
     for (size_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
     __builtin_prefetch(p + bytes - 1);
 }
@@ -295,8 +323,8 @@ enum { WARM, STORE, OUTPUT }; /* what a run of lines does with its sums */
  * interleaved in one loop: one alone waits on its own latency. */
 static inline __attribute__((always_inline)) void
 run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long from, long count,
-          int dir, int mode, int pass, size_t at, size_t avail, float *restrict sums,
-          unsigned char *restrict stage, long stage_k0)
+          int dir, int mode, int pass, const int isa, size_t at, size_t avail,
+          float *restrict sums, unsigned char *restrict stage, long stage_k0)
 {
     const int d = dir > 0 ? 0 : 1;
     const pass_coef *pc = &io->coef;
@@ -307,6 +335,10 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
     const float w1 = pc->tail_w1, rho = pc->tail_rho;
     const long near = dir > 0 ? 0 : 1, far = dir > 0 ? -(io->axis->cut + 1) : io->axis->cut + 1;
     const size_t stride = nv * LANES;
+    /* io's fields in locals: the stores to the stage (bytes) could alias them */
+    const unsigned char *const *rows = io->row + io->row_bias;
+    const float cval = io->cval;
+    const vi top = (vi){0} + (int32_t)io->top;
     vf x[4], p0[4], p1[4], p2[4], q0[4], q1[4], q2[4], tail[4];
 #pragma GCC unroll 4
     for (size_t v = 0; v < nv; v++) {
@@ -315,18 +347,20 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
     }
     long k = from;
     for (long n = 0; n < count; n++, k += dir) {
-        prefetch_lanes(io, k + near + dir * AHEAD, at, nv, pass);
+        const unsigned char *line = rows[k + near], *line_far = rows[k + far];
+        prefetch_lanes(rows[k + near + dir * AHEAD], at, nv, pass);
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t av = avail > v * LANES ? avail - v * LANES : 0;
             const vf xb = x[v];
-            x[v] = load_lanes(io, k + near, at + v * LANES, av, pass);
-            const vf t0 = r20 * p0[v] - c0 * q0[v] + (e00 * x[v] + e10 * xb);
-            const vf t1 = r21 * p1[v] - c1 * q1[v] + (e01 * x[v] + e11 * xb);
-            const vf t2 = r22 * p2[v] - c2 * q2[v] + (e02 * x[v] + e12 * xb);
+            x[v] = load_lanes(line, at + v * LANES, av, cval, pass, isa);
+            /* shaped for one multiply and three fused multiply-adds each */
+            const vf t0 = r20 * p0[v] + ((e00 * x[v] + e10 * xb) - c0 * q0[v]);
+            const vf t1 = r21 * p1[v] + ((e01 * x[v] + e11 * xb) - c1 * q1[v]);
+            const vf t2 = r22 * p2[v] + ((e02 * x[v] + e12 * xb) - c2 * q2[v]);
             p0[v] = t0, p1[v] = t1, p2[v] = t2;
             q0[v] += t0, q1[v] += t1, q2[v] += t2;
-            tail[v] = rho * tail[v] + w1 * load_lanes(io, k + far, at + v * LANES, av, pass);
+            tail[v] = rho * tail[v] + w1 * load_lanes(line_far, at + v * LANES, av, cval, pass, isa);
             if (mode == WARM) continue;
             vf s = (q0[v] + q1[v]) + q2[v] - tail[v];
             float *sum = sums + (size_t)k * stride + v * LANES;
@@ -338,7 +372,7 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
             memcpy(&causal, sum, sizeof causal);
             vi r = __builtin_convertvector(s + causal + 0.5f, vi); /* truncates: s >= -0.5 */
             r &= ~(r < 0);
-            const vi top = (vi){0} + (int32_t)io->top, over = r > top;
+            const vi over = r > top;
             r = (r & ~over) | (top & over);
             const size_t at_stage = (size_t)(k - stage_k0) * stride + v * LANES;
             if (pass == 1) {
@@ -360,14 +394,15 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
 /* The steady state of a constant input: x read at line k, the tail at line k_far. */
 static inline __attribute__((always_inline)) void
 start_state(const strip_io *io, lane_state *st, const size_t nv, int d, long k, long k_far,
-            size_t at, size_t avail, int pass)
+            size_t at, size_t avail, int pass, const int isa)
 {
     for (size_t v = 0; v < nv; v++) {
         const size_t av = avail > v * LANES ? avail - v * LANES : 0;
-        st[v].x = load_lanes(io, k, at + v * LANES, av, pass);
+        const unsigned char *const *rows = io->row + io->row_bias;
+        st[v].x = load_lanes(rows[k], at + v * LANES, av, io->cval, pass, isa);
         for (int j = 0; j < 3; j++)
             st[v].p[j] = (vf){0}, st[v].q[j] = st[v].x * io->coef.gain[d][j];
-        st[v].tail = load_lanes(io, k_far, at + v * LANES, av, pass) * io->coef.tail_m;
+        st[v].tail = load_lanes(rows[k_far], at + v * LANES, av, io->cval, pass, isa) * io->coef.tail_m;
     }
 }
 
@@ -409,7 +444,7 @@ prefetch_block(const strip_io *io, size_t pixel0, size_t pixels, long k0, long k
  * fewer (its lanes beyond are computed but never written out). */
 static inline __attribute__((always_inline)) void
 run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t ch,
-               const int pass)
+               const int pass, const int isa)
 {
     const size_t count = io->width - s0 < LANES * ch ? io->width - s0 : LANES * ch;
     const long n = (long)io->lines, pad = io->axis->pad, cut = io->axis->cut;
@@ -418,45 +453,77 @@ run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t
      * widened last piece */
     _Alignas(64) unsigned char stage[(BLOCK + 1) * LANES * 4 * sizeof(uint16_t)];
     /* causal: the padding in front warms the state up, then every line keeps its sum */
-    start_state(io, st, ch, 0, -pad, -pad - cut - 1, s0, count, pass);
-    run_lines(io, st, ch, -pad, pad, +1, WARM, pass, s0, count, NULL, NULL, 0);
-    run_lines(io, st, ch, 0, n, +1, STORE, pass, s0, count, sums, NULL, 0);
+    start_state(io, st, ch, 0, -pad, -pad - cut - 1, s0, count, pass, isa);
+    run_lines(io, st, ch, -pad, pad, +1, WARM, pass, isa, s0, count, NULL, NULL, 0);
+    run_lines(io, st, ch, 0, n, +1, STORE, pass, isa, s0, count, sums, NULL, 0);
     /* anticausal, from beyond the far end back to line 0, a block at a time, bottom first */
-    start_state(io, st, ch, 1, n + pad, n + pad + cut + 1, s0, count, pass);
-    run_lines(io, st, ch, n + pad - 1, pad, -1, WARM, pass, s0, count, NULL, NULL, 0);
+    start_state(io, st, ch, 1, n + pad, n + pad + cut + 1, s0, count, pass, isa);
+    run_lines(io, st, ch, n + pad - 1, pad, -1, WARM, pass, isa, s0, count, NULL, NULL, 0);
     for (long k1 = n; k1 > 0; k1 -= BLOCK) {
         const long k0 = k1 - BLOCK > 0 ? k1 - BLOCK : 0;
         prefetch_block(io, s0 / ch, count / ch, k0, k1, ch, pass);
-        run_lines(io, st, ch, k1 - 1, k1 - k0, -1, OUTPUT, pass, s0, count, sums, stage, k0);
+        run_lines(io, st, ch, k1 - 1, k1 - k0, -1, OUTPUT, pass, isa, s0, count, sums, stage,
+                  k0);
         flush_block(io, s0 / ch, count / ch, k0, k1, stage, ch, pass);
     }
 }
 
 /* The strip kernel, compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
  * load time (target_clones), for each channel count and pass, so that every loop is known. */
-STRIP_CLONES static void run_strip_vertical(const strip_io *io, size_t s0, float *restrict sums)
+/* One strip, for every channel count and pass, so that every loop is known. */
+static inline __attribute__((always_inline)) void run_strip(const strip_io *io, size_t s0,
+                                                            float *restrict sums, const int isa)
 {
+#define PASSES(ch)                                                                            \
+    if (io->pass == 1) run_strip_pass(io, s0, sums, ch, 1, isa);                              \
+    else run_strip_pass(io, s0, sums, ch, 2, isa);                                            \
+    break;
     switch (io->channels) {
-    case 1: run_strip_pass(io, s0, sums, 1, 1); break;
-    case 2: run_strip_pass(io, s0, sums, 2, 1); break;
-    case 3: run_strip_pass(io, s0, sums, 3, 1); break;
-    default: run_strip_pass(io, s0, sums, 4, 1); break;
+    case 1: PASSES(1)
+    case 2: PASSES(2)
+    case 3: PASSES(3)
+    default: PASSES(4)
     }
+#undef PASSES
 }
 
-STRIP_CLONES static void run_strip_horizontal(const strip_io *io, size_t s0,
-                                              float *restrict sums)
+typedef void strip_kernel(const strip_io *io, size_t s0, float *restrict sums);
+
+static void strip_base(const strip_io *io, size_t s0, float *restrict sums)
 {
-    switch (io->channels) {
-    case 1: run_strip_pass(io, s0, sums, 1, 2); break;
-    case 2: run_strip_pass(io, s0, sums, 2, 2); break;
-    case 3: run_strip_pass(io, s0, sums, 3, 2); break;
-    default: run_strip_pass(io, s0, sums, 4, 2); break;
-    }
+    run_strip(io, s0, sums, ISA_BASE);
+}
+
+#ifdef X86_KERNELS
+TARGET_AVX2 static void strip_avx2(const strip_io *io, size_t s0, float *restrict sums)
+{
+    run_strip(io, s0, sums, ISA_AVX2);
+}
+
+TARGET_AVX512 static void strip_avx512(const strip_io *io, size_t s0, float *restrict sums)
+{
+    run_strip(io, s0, sums, ISA_AVX512);
+}
+#endif
+
+static strip_kernel *pick_kernel(void)
+{
+#ifdef X86_KERNELS
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2"))
+        return strip_avx512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("bmi2"))
+        return strip_avx2;
+#endif
+    return strip_base;
 }
 
 typedef struct pass_job {
     const strip_io *io;
+    strip_kernel *kernel;
     size_t first, last; /* strips */
     blur_error err;
 } pass_job;
@@ -472,8 +539,7 @@ static void *pass_thread(void *arg)
         return NULL;
     }
     for (size_t s = job->first; s < job->last; s++)
-        (io->pass == 1 ? run_strip_vertical : run_strip_horizontal)(io, s * LANES * io->channels,
-                                                                    sums);
+        job->kernel(io, s * LANES * io->channels, sums);
     free(sums);
     return NULL;
 }
@@ -482,19 +548,24 @@ static void *pass_thread(void *arg)
 static blur_error run_pass(strip_io *io, unsigned threads)
 {
     const long n = (long)io->lines, reach = io->axis->pad + io->axis->cut + 2 + AHEAD;
-    int32_t *line = blur__alloc_array((size_t)(n + 2 * reach), sizeof *line);
-    if (!line) return BLUR_ERR_NOMEM;
-    for (long k = -reach; k < n + reach; k++)
-        line[k + reach] = (int32_t)blur__border_index(io->border_rule, k, n);
-    io->line = line, io->line_bias = reach;
+    const unsigned char **row = blur__alloc_array((size_t)(n + 2 * reach), sizeof *row);
+    if (!row) return BLUR_ERR_NOMEM;
+    const size_t line_bytes = io->in_stride * (io->pass == 1 ? 1 : 2);
+    for (long k = -reach; k < n + reach; k++) {
+        long m = blur__border_index(io->border_rule, k, n);
+        row[k + reach] = m < 0 ? NULL : (const unsigned char *)io->in + (size_t)m * line_bytes;
+    }
+    io->row = row, io->row_bias = reach;
     const size_t strip = LANES * io->channels, strips = (io->width + strip - 1) / strip;
     if (threads > strips) threads = (unsigned)strips;
     if (threads > 256) threads = 256;
+    strip_kernel *kernel = pick_kernel();
     pass_job jobs[256];
     for (unsigned t = 0; t < threads; t++)
-        jobs[t] = (pass_job){io, strips * t / threads, strips * (t + 1) / threads, BLUR_OK};
+        jobs[t] = (pass_job){io, kernel, strips * t / threads, strips * (t + 1) / threads,
+                             BLUR_OK};
     blur__run_parallel(pass_thread, jobs, sizeof jobs[0], threads);
-    free(line);
+    free(row);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;
     return BLUR_OK;
@@ -505,7 +576,6 @@ blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, u
     const size_t ch = (size_t)src->channels, n = src->width * ch;
     size_t size;
     if (!blur__mul(n, src->height, &size)) return BLUR_ERR_OVERFLOW;
-    if (src->height > INT32_MAX / 2 || src->width > INT32_MAX / 2) return BLUR_ERR_OVERFLOW;
     /* The cached intermediate, when no other run holds it; else one of our own. */
     uint16_t *mid = NULL;
     bool cached = pthread_mutex_trylock(&f->lock) == 0;
