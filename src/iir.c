@@ -216,6 +216,56 @@ TARGET_AVX2 static inline void widen8_avx2(const uint8_t *p, vf *out)
 }
 #endif
 
+#ifdef X86_KERNELS
+TARGET_AVX512 static inline void widen16_avx512(const uint16_t *p, vf *out)
+{
+    *out = (vf)_mm512_cvtepi32_ps(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p)));
+}
+
+/* Rounds to the nearest (ties to even: a float sum is never exactly a tie in practice) and
+ * saturates to the output type in three instructions. */
+TARGET_AVX512 static inline void round_store_avx512(const vf *v, unsigned char *out, int pass)
+{
+    __m512i r = _mm512_max_epi32(_mm512_cvtps_epi32((__m512)*v), _mm512_setzero_si512());
+    if (pass == 1) _mm256_storeu_si256((__m256i *)out, _mm512_cvtusepi32_epi16(r));
+    else _mm_storeu_si128((__m128i *)out, _mm512_cvtusepi32_epi8(r));
+}
+#endif
+
+static inline __attribute__((always_inline)) vf widen16(const uint16_t *p, const int isa)
+{
+    vf v;
+#ifdef X86_KERNELS
+    if (isa == ISA_AVX512) return widen16_avx512(p, &v), v;
+#endif
+    (void)isa;
+    return __builtin_convertvector(__builtin_convertvector(*(const vu16_any *)p, vi), vf);
+}
+
+/* The 16 rounded outputs of a line into the stage (pass 1: 16 bits, pass 2: 8 bits). */
+static inline __attribute__((always_inline)) void round_store(vf v, unsigned char *out,
+                                                              int pass, const int isa)
+{
+#ifdef X86_KERNELS
+    if (isa == ISA_AVX512) {
+        round_store_avx512(&v, out, pass);
+        return;
+    }
+#endif
+    (void)isa;
+    vi r = __builtin_convertvector(v + 0.5f, vi); /* truncates: v >= -0.5 */
+    r &= ~(r < 0);
+    const vi top = (vi){0} + (pass == 1 ? 65535 : 255), over = r > top;
+    r = (r & ~over) | (top & over);
+    if (pass == 1) {
+        vu16 h = __builtin_convertvector(r, vu16);
+        memcpy(out, &h, sizeof h);
+    } else {
+        vu8 b = __builtin_convertvector(r, vu8);
+        memcpy(out, &b, sizeof b);
+    }
+}
+
 static inline __attribute__((always_inline)) vf widen8(const uint8_t *p, const int isa)
 {
     vf v;
@@ -300,7 +350,7 @@ static inline __attribute__((always_inline)) vf load_lanes(const unsigned char *
     const uint16_t *p = (const uint16_t *)(const void *)line + at;
     uint16_t part[LANES] = {0};
     if (avail < LANES) p = memcpy(part, p, avail * sizeof *p);
-    return __builtin_convertvector(__builtin_convertvector(*(const vu16_any *)p, vi), vf);
+    return widen16(p, isa);
 }
 
 static inline __attribute__((always_inline)) void
@@ -338,7 +388,6 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
     /* io's fields in locals: the stores to the stage (bytes) could alias them */
     const unsigned char *const *rows = io->row + io->row_bias;
     const float cval = io->cval;
-    const vi top = (vi){0} + (int32_t)io->top;
     vf x[4], p0[4], p1[4], p2[4], q0[4], q1[4], q2[4], tail[4];
 #pragma GCC unroll 4
     for (size_t v = 0; v < nv; v++) {
@@ -370,18 +419,8 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
             }
             vf causal;
             memcpy(&causal, sum, sizeof causal);
-            vi r = __builtin_convertvector(s + causal + 0.5f, vi); /* truncates: s >= -0.5 */
-            r &= ~(r < 0);
-            const vi over = r > top;
-            r = (r & ~over) | (top & over);
             const size_t at_stage = (size_t)(k - stage_k0) * stride + v * LANES;
-            if (pass == 1) {
-                vu16 h = __builtin_convertvector(r, vu16);
-                memcpy(stage + at_stage * sizeof(uint16_t), &h, sizeof h);
-            } else {
-                vu8 b = __builtin_convertvector(r, vu8);
-                memcpy(stage + at_stage, &b, sizeof b);
-            }
+            round_store(s + causal, stage + at_stage * (pass == 1 ? 2 : 1), pass, isa);
         }
     }
 #pragma GCC unroll 4
@@ -443,10 +482,9 @@ prefetch_block(const strip_io *io, size_t pixel0, size_t pixels, long k0, long k
 /* One strip of 16 pixels' samples, starting at sample s0; the last strip of a line may have
  * fewer (its lanes beyond are computed but never written out). */
 static inline __attribute__((always_inline)) void
-run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t ch,
-               const int pass, const int isa)
+strip_lines(const strip_io *io, size_t s0, const size_t count, float *restrict sums,
+            const size_t ch, const int pass, const int isa)
 {
-    const size_t count = io->width - s0 < LANES * ch ? io->width - s0 : LANES * ch;
     const long n = (long)io->lines, pad = io->axis->pad, cut = io->axis->cut;
     lane_state st[4];
     /* the staged output of a block, in the output's type, with room for flush_block's
@@ -470,6 +508,16 @@ run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t
 
 /* The strip kernel, compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
  * load time (target_clones), for each channel count and pass, so that every loop is known. */
+/* A full strip gets its own copy of the loops, without the partial vector's branches (gcc
+ * kept them in the loop, and the loop's registers spilled around them). */
+static inline __attribute__((always_inline)) void
+run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t ch,
+               const int pass, const int isa)
+{
+    if (io->width - s0 >= LANES * ch) strip_lines(io, s0, LANES * ch, sums, ch, pass, isa);
+    else strip_lines(io, s0, io->width - s0, sums, ch, pass, isa);
+}
+
 /* One strip, for every channel count and pass, so that every loop is known. */
 static inline __attribute__((always_inline)) void run_strip(const strip_io *io, size_t s0,
                                                             float *restrict sums, const int isa)
