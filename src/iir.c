@@ -374,7 +374,8 @@ enum { WARM, STORE, OUTPUT }; /* what a run of lines does with its sums */
 static inline __attribute__((always_inline)) void
 run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long from, long count,
           int dir, int mode, int pass, const int isa, size_t at, size_t avail,
-          float *restrict sums, unsigned char *restrict stage, long stage_k0)
+          float *restrict sums, unsigned char *restrict stage, long stage_k0,
+          float *restrict ring, const long ring_lines)
 {
     const int d = dir > 0 ? 0 : 1;
     const pass_coef *pc = &io->coef;
@@ -395,21 +396,32 @@ run_lines(const strip_io *io, lane_state *restrict st, const size_t nv, long fro
         q0[v] = st[v].q[0], q1[v] = st[v].q[1], q2[v] = st[v].q[2], tail[v] = st[v].tail;
     }
     long k = from;
+    /* ring slots of the near and far lines (see ring_fill) */
+    long slot = (k + near) % ring_lines, slot_far = (k + far) % ring_lines;
+    slot += slot < 0 ? ring_lines : 0, slot_far += slot_far < 0 ? ring_lines : 0;
     for (long n = 0; n < count; n++, k += dir) {
-        const unsigned char *line = rows[k + near], *line_far = rows[k + far];
+        const unsigned char *line = rows[k + near];
+        float *keep = ring + (size_t)slot * stride;
+        const float *kept = ring + (size_t)slot_far * stride;
+        slot += dir, slot_far += dir;
+        slot = slot == ring_lines ? 0 : slot < 0 ? ring_lines - 1 : slot;
+        slot_far = slot_far == ring_lines ? 0 : slot_far < 0 ? ring_lines - 1 : slot_far;
         prefetch_lanes(rows[k + near + dir * AHEAD], at, nv, pass);
 #pragma GCC unroll 4
         for (size_t v = 0; v < nv; v++) {
             const size_t av = avail > v * LANES ? avail - v * LANES : 0;
             const vf xb = x[v];
             x[v] = load_lanes(line, at + v * LANES, av, cval, pass, isa);
+            memcpy(keep + v * LANES, &x[v], sizeof x[v]);
             /* shaped for one multiply and three fused multiply-adds each */
             const vf t0 = r20 * p0[v] + ((e00 * x[v] + e10 * xb) - c0 * q0[v]);
             const vf t1 = r21 * p1[v] + ((e01 * x[v] + e11 * xb) - c1 * q1[v]);
             const vf t2 = r22 * p2[v] + ((e02 * x[v] + e12 * xb) - c2 * q2[v]);
             p0[v] = t0, p1[v] = t1, p2[v] = t2;
             q0[v] += t0, q1[v] += t1, q2[v] += t2;
-            tail[v] = rho * tail[v] + w1 * load_lanes(line_far, at + v * LANES, av, cval, pass, isa);
+            vf x_far;
+            memcpy(&x_far, kept + v * LANES, sizeof x_far);
+            tail[v] = rho * tail[v] + w1 * x_far;
             if (mode == WARM) continue;
             vf s = (q0[v] + q1[v]) + q2[v] - tail[v];
             float *sum = sums + (size_t)k * stride + v * LANES;
@@ -479,6 +491,25 @@ prefetch_block(const strip_io *io, size_t pixel0, size_t pixels, long k0, long k
     }
 }
 
+/* The tail reads each line again cut + 1 lines after the recursion did: a ring of the last
+ * cut + 2 lines, converted, saves converting it twice. Fills the ring with lines
+ * [from, from + count) before a direction starts. */
+static inline __attribute__((always_inline)) void
+ring_fill(const strip_io *io, const size_t nv, long from, long count, size_t at, size_t avail,
+          int pass, const int isa, float *restrict ring, long ring_lines)
+{
+    const unsigned char *const *rows = io->row + io->row_bias;
+    for (long k = from; k < from + count; k++) {
+        long slot = k % ring_lines;
+        slot += slot < 0 ? ring_lines : 0;
+        for (size_t v = 0; v < nv; v++) {
+            const size_t av = avail > v * LANES ? avail - v * LANES : 0;
+            vf x = load_lanes(rows[k], at + v * LANES, av, io->cval, pass, isa);
+            memcpy(ring + (size_t)slot * nv * LANES + v * LANES, &x, sizeof x);
+        }
+    }
+}
+
 /* One strip of 16 pixels' samples, starting at sample s0; the last strip of a line may have
  * fewer (its lanes beyond are computed but never written out). */
 static inline __attribute__((always_inline)) void
@@ -491,23 +522,28 @@ strip_lines(const strip_io *io, size_t s0, const size_t count, float *restrict s
      * widened last piece */
     _Alignas(64) unsigned char stage[(BLOCK + 1) * LANES * 4 * sizeof(uint16_t)];
     /* causal: the padding in front warms the state up, then every line keeps its sum */
+    float *ring = sums + (size_t)n * LANES * ch; /* pass_thread's room after the sums */
+    const long ring_lines = cut + 2;
     start_state(io, st, ch, 0, -pad, -pad - cut - 1, s0, count, pass, isa);
-    run_lines(io, st, ch, -pad, pad, +1, WARM, pass, isa, s0, count, NULL, NULL, 0);
-    run_lines(io, st, ch, 0, n, +1, STORE, pass, isa, s0, count, sums, NULL, 0);
+    ring_fill(io, ch, -pad - cut - 1, cut + 1, s0, count, pass, isa, ring, ring_lines);
+    run_lines(io, st, ch, -pad, pad, +1, WARM, pass, isa, s0, count, NULL, NULL, 0, ring,
+              ring_lines);
+    run_lines(io, st, ch, 0, n, +1, STORE, pass, isa, s0, count, sums, NULL, 0, ring,
+              ring_lines);
     /* anticausal, from beyond the far end back to line 0, a block at a time, bottom first */
     start_state(io, st, ch, 1, n + pad, n + pad + cut + 1, s0, count, pass, isa);
-    run_lines(io, st, ch, n + pad - 1, pad, -1, WARM, pass, isa, s0, count, NULL, NULL, 0);
+    ring_fill(io, ch, n + pad + 1, cut + 1, s0, count, pass, isa, ring, ring_lines);
+    run_lines(io, st, ch, n + pad - 1, pad, -1, WARM, pass, isa, s0, count, NULL, NULL, 0, ring,
+              ring_lines);
     for (long k1 = n; k1 > 0; k1 -= BLOCK) {
         const long k0 = k1 - BLOCK > 0 ? k1 - BLOCK : 0;
         prefetch_block(io, s0 / ch, count / ch, k0, k1, ch, pass);
         run_lines(io, st, ch, k1 - 1, k1 - k0, -1, OUTPUT, pass, isa, s0, count, sums, stage,
-                  k0);
+                  k0, ring, ring_lines);
         flush_block(io, s0 / ch, count / ch, k0, k1, stage, ch, pass);
     }
 }
 
-/* The strip kernel, compiled for AVX-512 (with FMA), AVX2 and the baseline and picked at
- * load time (target_clones), for each channel count and pass, so that every loop is known. */
 /* A full strip gets its own copy of the loops, without the partial vector's branches (gcc
  * kept them in the loop, and the loop's registers spilled around them). */
 static inline __attribute__((always_inline)) void
@@ -581,7 +617,8 @@ static void *pass_thread(void *arg)
     pass_job *job = arg;
     const strip_io *io = job->io;
     /* the causal sums of each line: float is plenty for a stored sum (~1e-5 level) */
-    float *sums = blur__alloc_array(io->lines, LANES * io->channels * sizeof(float));
+    float *sums = blur__alloc_array(io->lines + (size_t)io->axis->cut + 2,
+                                    LANES * io->channels * sizeof(float)); /* + the ring */
     if (!sums) {
         job->err = BLUR_ERR_NOMEM;
         return NULL;
