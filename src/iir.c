@@ -279,6 +279,11 @@ static inline __attribute__((always_inline)) vf widen8(const uint8_t *p, const i
 }
 
 #define LANES 16
+/* Vectors per strip: three for up to 3 channels (48, 24 or 16 whole pixels), four for 4 (16
+ * pixels). Fewer leave the recursion waiting on its own latency (gray with one vector per
+ * strip ran at 2.3-2.9 ns a sample against RGB's 1.9); more spill the state. */
+#define STRIP_VECTORS(ch) ((size_t)((ch) == 4 ? 4 : 3))
+#define STRIP_LANES(ch) (STRIP_VECTORS(ch) * LANES)
 #define BLOCK 32 /* lines per block; the staged output of a block is written out transposed */
 #define AHEAD 12 /* lines prefetched ahead: a strip's lines are pages apart, beyond the
                   * hardware prefetchers, and each one was a serial miss (1.9 s at sigma 30) */
@@ -465,7 +470,8 @@ static inline __attribute__((always_inline)) void
 flush_block(const strip_io *io, size_t pixel0, size_t pixels, long k0, long k1,
             const unsigned char *restrict stage, const size_t ch, const int pass)
 {
-    const size_t size = pass == 1 ? 2 : 1, piece = ch * size, line = LANES * piece;
+    const size_t size = pass == 1 ? 2 : 1, piece = ch * size;
+    const size_t line = STRIP_VECTORS(ch) * LANES * size; /* bytes per staged line */
     const size_t wide = ch == 3 ? 4 * size : piece, last = (size_t)(k1 - k0) - 1;
     for (size_t p = 0; p < pixels; p++) {
         unsigned char *o =
@@ -517,28 +523,29 @@ strip_lines(const strip_io *io, size_t s0, const size_t count, float *restrict s
             const size_t ch, const int pass, const int isa)
 {
     const long n = (long)io->lines, pad = io->axis->pad, cut = io->axis->cut;
+    const size_t nv = STRIP_VECTORS(ch);
     lane_state st[4];
     /* the staged output of a block, in the output's type, with room for flush_block's
      * widened last piece */
     _Alignas(64) unsigned char stage[(BLOCK + 1) * LANES * 4 * sizeof(uint16_t)];
     /* causal: the padding in front warms the state up, then every line keeps its sum */
-    float *ring = sums + (size_t)n * LANES * ch; /* pass_thread's room after the sums */
+    float *ring = sums + (size_t)n * LANES * nv; /* pass_thread's room after the sums */
     const long ring_lines = cut + 2;
-    start_state(io, st, ch, 0, -pad, -pad - cut - 1, s0, count, pass, isa);
-    ring_fill(io, ch, -pad - cut - 1, cut + 1, s0, count, pass, isa, ring, ring_lines);
-    run_lines(io, st, ch, -pad, pad, +1, WARM, pass, isa, s0, count, NULL, NULL, 0, ring,
+    start_state(io, st, nv, 0, -pad, -pad - cut - 1, s0, count, pass, isa);
+    ring_fill(io, nv, -pad - cut - 1, cut + 1, s0, count, pass, isa, ring, ring_lines);
+    run_lines(io, st, nv, -pad, pad, +1, WARM, pass, isa, s0, count, NULL, NULL, 0, ring,
               ring_lines);
-    run_lines(io, st, ch, 0, n, +1, STORE, pass, isa, s0, count, sums, NULL, 0, ring,
+    run_lines(io, st, nv, 0, n, +1, STORE, pass, isa, s0, count, sums, NULL, 0, ring,
               ring_lines);
     /* anticausal, from beyond the far end back to line 0, a block at a time, bottom first */
-    start_state(io, st, ch, 1, n + pad, n + pad + cut + 1, s0, count, pass, isa);
-    ring_fill(io, ch, n + pad + 1, cut + 1, s0, count, pass, isa, ring, ring_lines);
-    run_lines(io, st, ch, n + pad - 1, pad, -1, WARM, pass, isa, s0, count, NULL, NULL, 0, ring,
+    start_state(io, st, nv, 1, n + pad, n + pad + cut + 1, s0, count, pass, isa);
+    ring_fill(io, nv, n + pad + 1, cut + 1, s0, count, pass, isa, ring, ring_lines);
+    run_lines(io, st, nv, n + pad - 1, pad, -1, WARM, pass, isa, s0, count, NULL, NULL, 0, ring,
               ring_lines);
     for (long k1 = n; k1 > 0; k1 -= BLOCK) {
         const long k0 = k1 - BLOCK > 0 ? k1 - BLOCK : 0;
         prefetch_block(io, s0 / ch, count / ch, k0, k1, ch, pass);
-        run_lines(io, st, ch, k1 - 1, k1 - k0, -1, OUTPUT, pass, isa, s0, count, sums, stage,
+        run_lines(io, st, nv, k1 - 1, k1 - k0, -1, OUTPUT, pass, isa, s0, count, sums, stage,
                   k0, ring, ring_lines);
         flush_block(io, s0 / ch, count / ch, k0, k1, stage, ch, pass);
     }
@@ -550,7 +557,8 @@ static inline __attribute__((always_inline)) void
 run_strip_pass(const strip_io *io, size_t s0, float *restrict sums, const size_t ch,
                const int pass, const int isa)
 {
-    if (io->width - s0 >= LANES * ch) strip_lines(io, s0, LANES * ch, sums, ch, pass, isa);
+    const size_t lanes = STRIP_VECTORS(ch) * LANES;
+    if (io->width - s0 >= lanes) strip_lines(io, s0, lanes, sums, ch, pass, isa);
     else strip_lines(io, s0, io->width - s0, sums, ch, pass, isa);
 }
 
@@ -618,13 +626,13 @@ static void *pass_thread(void *arg)
     const strip_io *io = job->io;
     /* the causal sums of each line: float is plenty for a stored sum (~1e-5 level) */
     float *sums = blur__alloc_array(io->lines + (size_t)io->axis->cut + 2,
-                                    LANES * io->channels * sizeof(float)); /* + the ring */
+                                    STRIP_LANES(io->channels) * sizeof(float)); /* + the ring */
     if (!sums) {
         job->err = BLUR_ERR_NOMEM;
         return NULL;
     }
     for (size_t s = job->first; s < job->last; s++)
-        job->kernel(io, s * LANES * io->channels, sums);
+        job->kernel(io, s * STRIP_LANES(io->channels), sums);
     free(sums);
     return NULL;
 }
@@ -641,7 +649,7 @@ static blur_error run_pass(strip_io *io, unsigned threads)
         row[k + reach] = m < 0 ? NULL : (const unsigned char *)io->in + (size_t)m * line_bytes;
     }
     io->row = row, io->row_bias = reach;
-    const size_t strip = LANES * io->channels, strips = (io->width + strip - 1) / strip;
+    const size_t strip = STRIP_LANES(io->channels), strips = (io->width + strip - 1) / strip;
     if (threads > strips) threads = (unsigned)strips;
     if (threads > 256) threads = 256;
     strip_kernel *kernel = pick_kernel();
