@@ -305,6 +305,9 @@ bool blur__iir_accepts(const blur__iir *f, const blur_image *src);
  * buffer between runs (under its own lock; a concurrent run allocates its own). Errors:
  * BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
 blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, unsigned threads);
+/* Test and bench hook, as blur__fir_force_variant: run only the kernel `name` ("avx512",
+ * "avx2", "generic"; NULL = the best this CPU has). False when this build or CPU lacks it. */
+bool blur__iir_force_kernel(const char *name);
 /* ---- rbf.c ---- */
 
 /* Rows row0 .. row0+count-1 of K(X, Y) into out (count × m). mirror: the whole symmetric

@@ -239,7 +239,8 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[i], "--cases") == 0 && i + 1 < argc) {
             cases = argv[++i];
         } else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
-            if (!blur__fir_force_variant(argv[++i])) {
+            ++i;
+            if (!blur__fir_force_variant(argv[i]) || !blur__iir_force_kernel(argv[i])) {
                 fprintf(stderr, "bench: variant %s not available here\n", argv[i]);
                 return 2;
             }
