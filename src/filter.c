@@ -39,7 +39,7 @@ struct blur_plan {
     axis_filter axis[2];   /* 0: along columns (vertical, sigma_y); 1: along rows (sigma_x) */
     blur__mask2d mask;     /* the whole mask, when full2d */
     blur__fir *fir;        /* the fast path (fir.c) for a plain blur in AUTO mode, else NULL */
-    blur__iir *iir;        /* the recursive path (iir.c) for large sigma in AUTO mode, else NULL */
+    blur__decim *decim;    /* the decimated path (decim.c) for large sigma in AUTO mode, else NULL */
 };
 
 long blur_radius_for_sigma(double sigma, double truncate)
@@ -237,7 +237,7 @@ static blur_error plan_masks(const blur_options *opt, blur_plan *p)
     return BLUR_OK;
 }
 
-/* The fast paths (fir.c, iir.c) do a plain blur of integer samples: AUTO, the sampled mask,
+/* The fast paths (fir.c, decim.c) do a plain blur of integer samples: AUTO, the sampled mask,
  * separable, unsigned, no linear light, and for the constant border only gaussian_filter's
  * per-pass padding. Premultiplied alpha depends on the image: see fast_path_takes. */
 static bool fast_path_fits(const blur_options *opt, const blur_plan *p)
@@ -264,13 +264,13 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
     if (!err && fast_path_fits(opt, p))
         err = blur__fir_create(p->axis[0].w, p->axis[0].taps, p->axis[1].w, p->axis[1].taps,
                                opt->border, opt->cval, &p->fir);
-    /* The recursive filter removes the kernel's tails beyond the cut with a model that holds
-     * while they are tiny: only for scipy's truncate or wider, never for an explicit radius. */
-    if (!err && p->fir && opt->sigma_x >= blur__iir_min_sigma &&
-        opt->sigma_y >= blur__iir_min_sigma && !opt->radius_x && !opt->radius_y &&
+    /* The decimated filter fits scipy's cut by a smooth edge, which holds while the kernel is
+     * tiny there: only for scipy's truncate or wider, never for an explicit radius. */
+    if (!err && p->fir && blur__decim_takes_sigma(opt->sigma_x) &&
+        blur__decim_takes_sigma(opt->sigma_y) && !opt->radius_x && !opt->radius_y &&
         opt->truncate >= 4.0)
-        err = blur__iir_create(opt->sigma_x, opt->sigma_y, (long)(p->axis[1].taps / 2),
-                               (long)(p->axis[0].taps / 2), opt->border, opt->cval, &p->iir);
+        err = blur__decim_create(opt->sigma_x, opt->sigma_y, (long)(p->axis[1].taps / 2),
+                                 (long)(p->axis[0].taps / 2), opt->border, opt->cval, &p->decim);
     if (err) {
         blur_plan_free(p);
         return err;
@@ -283,7 +283,7 @@ void blur_plan_free(blur_plan *plan)
 {
     if (!plan) return;
     blur__fir_free(plan->fir);
-    blur__iir_free(plan->iir);
+    blur__decim_free(plan->decim);
     free(plan->axis[0].w);
     free(plan->axis[1].w);
     free(plan->mask.w);
@@ -481,11 +481,11 @@ static bool fast_path_takes(const blur_plan *plan, const blur__pipeline *pl)
     return blur__fir_accepts(plan->fir, pl->src, blur__premultiplies(pl->flags, pl->channels));
 }
 
-/* Whether the recursive filter takes this image: what the fast path takes (the same constant
+/* Whether the decimated filter takes this image: what the fast path takes (the same constant
  * rule), without premultiplied alpha. The one test for blur_plan_run and for streaming. */
-static bool recursive_path_takes(const blur_plan *plan, const blur_image *shape, unsigned flags)
+static bool decimated_path_takes(const blur_plan *plan, const blur_image *shape, unsigned flags)
 {
-    return blur__iir_accepts(plan->iir, shape) && blur__fir_accepts(plan->fir, shape, false) &&
+    return blur__decim_accepts(plan->decim, shape) && blur__fir_accepts(plan->fir, shape, false) &&
            !blur__premultiplies(flags, (size_t)shape->channels);
 }
 
@@ -629,9 +629,9 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     blur__pipeline pl;
     pipeline_init(plan, src, image_row, (void *)src, dst->data, 0, dst->stride, &pl);
     unsigned threads = thread_count(plan->opt.threads, src->height);
-    /* The recursive filter needs no ring of rows: its memory does not grow with sigma. */
-    if (recursive_path_takes(plan, src, pl.flags))
-        return blur__iir_run(plan->iir, src, dst, threads);
+    /* The decimated filter needs no ring of rows: its memory does not grow with sigma. */
+    if (decimated_path_takes(plan, src, pl.flags))
+        return blur__decim_run(plan->decim, src, dst, threads);
     err = limit_threads_by_memory(plan, src, &threads);
     if (err) return err;
     band_job jobs[256];
@@ -681,9 +681,10 @@ blur_border blur__plan_border(const blur_plan *plan) { return plan->opt.border; 
 bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape)
 {
     /* A huge image streams through the FIR instead: slower at large sigma, but in memory that
-     * does not grow with the image (the recursive path holds a 16-bit copy of it). */
+     * does not grow with the image (the decimated path needs the whole input and output, two
+     * bytes a sample, besides its own ~1/s of that). */
     size_t samples;
-    return recursive_path_takes(plan, shape, pixel_flags(plan)) &&
+    return decimated_path_takes(plan, shape, pixel_flags(plan)) &&
            blur__mul(shape->width * (size_t)shape->channels, shape->height, &samples) &&
            samples <= BLUR_MAX_FILTER_MEMORY / sizeof(uint16_t);
 }

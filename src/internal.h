@@ -58,9 +58,9 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
 long blur__plan_rows_above(const blur_plan *plan);
 long blur__plan_rows_below(const blur_plan *plan);
 blur_border blur__plan_border(const blur_plan *plan);
-/* Whether the plan filters images shaped like `shape` fastest whole (the recursive path for
- * large sigma, while its intermediate fits BLUR_MAX_FILTER_MEMORY), rather than a strip of
- * rows at a time. */
+/* Whether the plan filters images shaped like `shape` fastest whole (the decimated path for
+ * large sigma, while the image fits BLUR_MAX_FILTER_MEMORY), rather than a strip of rows at a
+ * time. */
 bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape);
 
 /* ---- pixel.c ---- */
@@ -281,35 +281,40 @@ bool blur__fir_force_variant(const char *name);
 /* The variant that runs now. */
 const char *blur__fir_variant_name(void);
 
-/* ---- iir.c: the O(1)-per-pixel recursive Gaussian for large sigma (AUTO, 8-bit) ---- */
+/* ---- decim.c: the O(1)-per-pixel Gaussian for large sigma, by decimation (AUTO, 8-bit) ---- */
 
-/* From this sigma the recursive filter is faster than the fixed-point FIR (make bench with
- * --iir-min-sigma 1e9 and 1, interleaved, 6000x4000, AVX-512 on a 2-core Zen 4, best of two
- * medians of 7, FIR / recursive ms, 1 thread: RGB sigma 10: 204 / 190, 12: 237 / 180,
- * 14: 255 / 197; gray 10: 60 / 70, 12: 70 / 65, 14: 84 / 85; RGBA 10: 248 / 257, 12: 308 / 270,
- * 14: 351 / 241). Gray alone would cross a little later, RGB a little earlier; both are
- * 99.96 % exact or better against scipy on either side. */
-#define BLUR__IIR_MIN_SIGMA 12.0
-/* The threshold plans use, BLUR__IIR_MIN_SIGMA unless a test or the bench changes it (to force
- * one path; not thread-safe: set it while no plan is being made). */
-extern double blur__iir_min_sigma;
+/* From this sigma the decimated filter is faster than the fixed-point FIR (make bench with
+ * --decim-min-sigma 1 and 1e9, interleaved, 6000x4000, AVX-512 on a 2-core Zen 4, best of three
+ * medians of 5, 1 thread, FIR / decimated ms: RGB sigma 8: 142 / 228, 9: 160 / 198,
+ * 10: 164 / 148, 12: 201 / 124; gray 9: 51 / 58, 10: 60 / 44, 12: 68 / 40). */
+#define BLUR__DECIM_MIN_SIGMA 10.0
+/* Nor above this one: the fit of the coarse kernel (cubic in sigma / 64) would take seconds. */
+#define BLUR__DECIM_MAX_SIGMA 2500.0
+/* The lower threshold plans use, BLUR__DECIM_MIN_SIGMA unless a test or the bench changes it
+ * (to force one path; not thread-safe: set it while no plan is being made). Never below 9: the
+ * chain's own blur would come too close to sigma. */
+extern double blur__decim_min_sigma;
+/* Whether sigma is within the decimated filter's range. */
+bool blur__decim_takes_sigma(double sigma);
 
-typedef struct blur__iir blur__iir;
+typedef struct blur__decim blur__decim;
 
-/* Prepares the recursive filter for the Gaussian cut at radius_x, radius_y (the masks' radii,
- * at least 4 sigma); cval as for blur__fir_create. Errors: BLUR_ERR_NOMEM. */
-blur_error blur__iir_create(double sigma_x, double sigma_y, long radius_x, long radius_y,
-                            blur_border border, double cval, blur__iir **out);
-void blur__iir_free(blur__iir *f);
-/* Whether it can filter src (8-bit). */
-bool blur__iir_accepts(const blur__iir *f, const blur_image *src);
-/* Filters the whole image on `threads` threads (>= 1). Not const: it keeps its intermediate
- * buffer between runs (under its own lock; a concurrent run allocates its own). Errors:
+/* Prepares the decimated filter for the Gaussian cut at radius_x, radius_y (the masks' radii,
+ * at least 4 sigma), both sigmas within blur__decim_takes_sigma; cval as for blur__fir_create.
+ * Errors: BLUR_ERR_NOMEM. */
+blur_error blur__decim_create(double sigma_x, double sigma_y, long radius_x, long radius_y,
+                              blur_border border, double cval, blur__decim **out);
+void blur__decim_free(blur__decim *f);
+/* Whether it can filter src (8-bit, 1-4 channels, a constant border within 0..255). */
+bool blur__decim_accepts(const blur__decim *f, const blur_image *src);
+/* Filters the whole image on `threads` threads (>= 1); src and dst do not overlap. Errors:
  * BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
-blur_error blur__iir_run(blur__iir *f, const blur_image *src, blur_image *dst, unsigned threads);
+blur_error blur__decim_run(const blur__decim *f, const blur_image *src, blur_image *dst,
+                           unsigned threads);
 /* Test and bench hook, as blur__fir_force_variant: run only the kernel `name` ("avx512",
  * "avx2", "generic"; NULL = the best this CPU has). False when this build or CPU lacks it. */
-bool blur__iir_force_kernel(const char *name);
+bool blur__decim_force_kernel(const char *name);
+
 /* ---- rbf.c ---- */
 
 /* Rows row0 .. row0+count-1 of K(X, Y) into out (count × m). mirror: the whole symmetric

@@ -142,8 +142,8 @@ static void test_u16_every_border(void **state)
             check_case(45, 13, ch, BLUR_U16, (blur_border)b, 2.0, 1.5, &seed);
 }
 
-/* Flat stays flat: the integer taps sum exactly to the scale, the recursive filter's gains and
- * tails too (sigma 30), and premultiplied alpha divides it back out (4 channels). */
+/* Flat stays flat: the integer taps sum exactly to the scale, the decimated filter's weights
+ * too (sigma 30), and premultiplied alpha divides it back out (4 channels). */
 static void test_flat_stays_flat(void **state)
 {
     (void)state;
@@ -168,7 +168,7 @@ static void test_flat_stays_flat(void **state)
     }
 }
 
-/* Fast against exact on one image at sigma 1 and 3 (and 30 with `large`: the recursive path
+/* Fast against exact on one image at sigma 1 and 3 (and 30 with `large`: the decimated path
  * against scipy's kernel): within 1 level and at least 99.9 % of samples exact. */
 static void check_accuracy(const blur_image *src, blur_alpha alpha, bool large)
 {
@@ -195,7 +195,7 @@ static void check_accuracy(const blur_image *src, blur_alpha alpha, bool large)
     blur_image_free(&fast);
 }
 
-/* On the sample photo (sigma 30: the recursive path), and with an alpha channel both ways: alpha
+/* On the sample photo (sigma 30: the decimated path), and with an alpha channel both ways: alpha
  * premultiplied (the default; alpha 0 over whole columns, and every small alpha, where undoing
  * the premultiplication magnifies errors most) and per channel. */
 static void test_photo_accuracy(void **state)
@@ -219,18 +219,21 @@ static void test_photo_accuracy(void **state)
     blur_image_free(&rgba);
 }
 
-/* The recursive path (iir.c), forced at small sigma: within 1 level of the exact filter with
- * scipy's kernel (truncate 4, whose tails it removes) and nearly uncut (truncate 8); every
- * border; every kernel (AVX-512, AVX2, generic) this CPU has; threads equal. */
-static void test_iir_against_exact(void **state)
+/* The decimated path (decim.c), from its lowest sigma: within 1 level of the exact filter
+ * with scipy's kernel (truncate 4, whose cut it fits) and nearly uncut (truncate 8); every
+ * border; 1 to 4 channels; sizes from 1x1 to several bands of cells (a tall image at step 3)
+ * and several column tiles; every kernel (AVX-512, AVX2, generic) this CPU has; threads
+ * equal. */
+static void test_decim_against_exact(void **state)
 {
     (void)state;
-    static const size_t sizes[][2] = {{1, 1}, {37, 5}, {70, 41}, {5, 90}};
-    static const double sigmas[] = {2.5, 6.0};
+    static const size_t sizes[][2] = {{1, 1}, {37, 5}, {70, 41}, {5, 90}, {150, 23}, {3, 700}};
+    static const double sigmas[] = {9.5, 14.0, 40.0};
+    enum { SIZES = sizeof sizes / sizeof sizes[0] };
     uint64_t seed = 4242;
-    double saved = blur__iir_min_sigma;
-    blur__iir_min_sigma = 2.0;
-    for (size_t s = 0; s < 4; s++)
+    double saved = blur__decim_min_sigma;
+    blur__decim_min_sigma = 9.0;
+    for (size_t s = 0; s < SIZES; s++)
         for (int b = 0; b < BLUR_BORDER_COUNT_; b++) {
             int ch = 1 + (int)((s + (size_t)b) % 4);
             guarded src, exact, fast, other;
@@ -241,32 +244,36 @@ static void test_iir_against_exact(void **state)
             guarded_alloc(&other, w, h, ch, BLUR_U8);
             fill_random(&src.img, &seed, b % 2 == 0);
             blur_options opt = BLUR_OPTIONS_INIT;
-            opt.sigma_x = sigmas[s % 2];
-            opt.sigma_y = sigmas[(s + 1) % 2];
+            opt.sigma_x = sigmas[s % 3];
+            opt.sigma_y = sigmas[(s + 1 + (size_t)b) % 3];
             opt.border = (blur_border)b;
             opt.cval = 3.0;
             opt.truncate = (s + (size_t)b) % 2 ? 8.0 : 4.0;
             opt.alpha = BLUR_ALPHA_SEPARATE; /* premultiplied alpha takes the FIR path */
+            blur_plan *plan;
+            assert_int_equal(blur_plan_create(&opt, &plan), BLUR_OK);
+            assert_true(blur__plan_wants_whole(plan, &src.img)); /* the decimated path */
+            blur_plan_free(plan);
             run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
             /* every kernel this CPU has; their last bits may differ (FMA or not) */
             for (size_t v = 0; v < sizeof variant_names / sizeof variant_names[0]; v++) {
-                if (!blur__iir_force_kernel(variant_names[v])) continue; /* not on this CPU */
+                if (!blur__decim_force_kernel(variant_names[v])) continue; /* not on this CPU */
                 run(&src.img, &fast.img, opt, BLUR_ENGINE_AUTO, 1);
                 unsigned d = max_diff(&exact.img, &fast.img);
                 if (d > 1)
-                    print_error("iir %s %zux%zu ch %d border %d: off by %u\n", variant_names[v],
-                                w, h, ch, b, d);
+                    print_error("decim %s %zux%zu ch %d border %d: off by %u\n",
+                                variant_names[v], w, h, ch, b, d);
                 assert_true(d <= 1);
                 run(&src.img, &other.img, opt, BLUR_ENGINE_AUTO, 3);
                 assert_int_equal(max_diff(&fast.img, &other.img), 0);
             }
-            blur__iir_force_kernel(NULL);
+            blur__decim_force_kernel(NULL);
             guarded_free(&src);
             guarded_free(&exact);
             guarded_free(&fast);
             guarded_free(&other);
         }
-    blur__iir_min_sigma = saved;
+    blur__decim_min_sigma = saved;
 }
 
 int main(void)
@@ -276,7 +283,7 @@ int main(void)
         cmocka_unit_test(test_u16_every_border),
         cmocka_unit_test(test_flat_stays_flat),
         cmocka_unit_test(test_photo_accuracy),
-        cmocka_unit_test(test_iir_against_exact),
+        cmocka_unit_test(test_decim_against_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

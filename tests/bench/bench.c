@@ -19,7 +19,7 @@
  * Options: --runs N, --sigmas 1,3,10,30, --cases rgb,gray,rgba,rgba-pm, --no-opencv,
  *          --variant avx512|avx2|generic (the fixed-point path's SIMD variant),
  *          --no-check (timing only, no error columns),
- *          --iir-min-sigma S (the recursive path from sigma S; 1e9 = never). */
+ *          --decim-min-sigma S (the decimated path from sigma S, at least 9; 1e9 = never). */
 #include "blur.h"
 #include "internal.h"
 
@@ -230,8 +230,8 @@ int main(int argc, char **argv)
         if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
             runs = atoi(argv[++i]);
             if (runs < 1 || runs > 64) runs = 7;
-        } else if (strcmp(argv[i], "--iir-min-sigma") == 0 && i + 1 < argc) {
-            blur__iir_min_sigma = strtod(argv[++i], NULL);
+        } else if (strcmp(argv[i], "--decim-min-sigma") == 0 && i + 1 < argc) {
+            blur__decim_min_sigma = strtod(argv[++i], NULL);
         } else if (strcmp(argv[i], "--no-check") == 0) {
             check = false;
         } else if (strcmp(argv[i], "--no-opencv") == 0) {
@@ -240,7 +240,7 @@ int main(int argc, char **argv)
             cases = argv[++i];
         } else if (strcmp(argv[i], "--variant") == 0 && i + 1 < argc) {
             ++i;
-            if (!blur__fir_force_variant(argv[i]) || !blur__iir_force_kernel(argv[i])) {
+            if (!blur__fir_force_variant(argv[i]) || !blur__decim_force_kernel(argv[i])) {
                 fprintf(stderr, "bench: variant %s not available here\n", argv[i]);
                 return 2;
             }
