@@ -307,9 +307,10 @@ blur_error blur__decim_create(double sigma_x, double sigma_y, long radius_x, lon
 void blur__decim_free(blur__decim *f);
 /* Whether it can filter src (8-bit, 1-4 channels, a constant border within 0..255). */
 bool blur__decim_accepts(const blur__decim *f, const blur_image *src);
-/* Filters the whole image on `threads` threads (>= 1); src and dst do not overlap. Errors:
- * BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
-blur_error blur__decim_run(const blur__decim *f, const blur_image *src, blur_image *dst,
+/* Filters the whole image on `threads` threads (>= 1); src and dst do not overlap. Not const:
+ * it keeps its workspace between runs (under its own lock; a concurrent run allocates its
+ * own). Errors: BLUR_ERR_NOMEM, BLUR_ERR_OVERFLOW. */
+blur_error blur__decim_run(blur__decim *f, const blur_image *src, blur_image *dst,
                            unsigned threads);
 /* Test and bench hook, as blur__fir_force_variant: run only the kernel `name` ("avx512",
  * "avx2", "generic"; NULL = the best this CPU has). False when this build or CPU lacks it. */
