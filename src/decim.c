@@ -306,7 +306,52 @@ TARGET_AVX512 static inline void narrow_avx512(const vf *v, unsigned char *out)
     level = _mm512_max_epi32(level, _mm512_setzero_si512());
     _mm_storeu_si128((__m128i *)out, _mm512_cvtusepi32_epi8(level));
 }
+
+/* rows[0..15] (16 floats each) transposed in place: 64 shuffles, where writing the 256
+ * values one by one to their 16 lines took four times the instructions. */
+TARGET_AVX512 static inline void transpose16_avx512(vf *rows)
+{
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) { /* pairs of rows: a0 b0 a1 b1 | a4 b4 a5 b5 | ... */
+        t[i] = _mm512_unpacklo_ps((__m512)rows[i], (__m512)rows[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps((__m512)rows[i], (__m512)rows[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) { /* u[i + j]: rows i..i+3 of columns j, j+4, j+8, j+12 */
+        u[i] = (__m512)_mm512_unpacklo_pd((__m512d)t[i], (__m512d)t[i + 2]);
+        u[i + 1] = (__m512)_mm512_unpackhi_pd((__m512d)t[i], (__m512d)t[i + 2]);
+        u[i + 2] = (__m512)_mm512_unpacklo_pd((__m512d)t[i + 1], (__m512d)t[i + 3]);
+        u[i + 3] = (__m512)_mm512_unpackhi_pd((__m512d)t[i + 1], (__m512d)t[i + 3]);
+    }
+    for (int j = 0; j < 4; j++) { /* gather each column's four 128-bit pieces */
+        __m512 x0 = _mm512_shuffle_f32x4(u[j], u[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
+        __m512 x1 = _mm512_shuffle_f32x4(u[j], u[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
+        __m512 y0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+        __m512 y1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+        rows[j] = (vf)_mm512_shuffle_f32x4(x0, y0, _MM_SHUFFLE(2, 0, 2, 0));
+        rows[j + 8] = (vf)_mm512_shuffle_f32x4(x0, y0, _MM_SHUFFLE(3, 1, 3, 1));
+        rows[j + 4] = (vf)_mm512_shuffle_f32x4(x1, y1, _MM_SHUFFLE(2, 0, 2, 0));
+        rows[j + 12] = (vf)_mm512_shuffle_f32x4(x1, y1, _MM_SHUFFLE(3, 1, 3, 1));
+    }
+}
 #endif
+
+/* Writes vectors 0..vectors-1 of `block` transposed: value l of vector k to
+ * out[l * stride + k], for l < lanes. A whole 16 x 16 block, with AVX-512, is transposed in
+ * registers and stored a vector at a time; otherwise value by value. */
+ALWAYS_INLINE void store_transposed(vf *block, float *out, size_t stride, size_t vectors,
+                                    size_t lanes, const int isa)
+{
+#ifdef X86_KERNELS
+    if (isa == ISA_AVX512 && vectors == LANES && lanes == LANES) {
+        transpose16_avx512(block);
+        for (size_t l = 0; l < LANES; l++) *(vf_u *)(out + l * stride) = block[l];
+        return;
+    }
+#endif
+    (void)isa;
+    for (size_t k = 0; k < vectors; k++)
+        for (size_t l = 0; l < lanes; l++) out[l * stride + k] = block[k][l];
+}
 
 ALWAYS_INLINE void widen(const unsigned char *p, vf *out, const int isa)
 {
@@ -400,6 +445,8 @@ ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, float *ring
     const long taps = 2L * a->reach + 1;
     const int reach = a->reach;
     const float cval = (float)r->f->cval;
+    /* the sums of 16 cells, written out transposed when the 16th is done (or the band) */
+    vf block[TILE_A / LANES][LANES] = {{{0}}};
     for (size_t t0 = x0; t0 < x1; t0 += TILE_A) {
         const size_t n = x1 - t0 < TILE_A ? x1 - t0 : TILE_A;
         long next = (long)r->band0 * a->step; /* rows in the ring so far, from r->row[0] */
@@ -452,14 +499,16 @@ ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, float *ring
                     acc3 += w * (*(const vf_u *)(lo + 3 * LANES) +
                                  *(const vf_u *)(hi + 3 * LANES));
                 }
-                float sums[4 * LANES] __attribute__((aligned(64)));
-                *(vf *)sums = acc0;
-                *(vf *)(sums + LANES) = acc1;
-                *(vf *)(sums + 2 * LANES) = acc2;
-                *(vf *)(sums + 3 * LANES) = acc3;
-                float *out = r->zv + (t0 + g) * BAND + (i - r->band0);
-                const size_t m = n - g < 4 * LANES ? n - g : 4 * LANES;
-                for (size_t l = 0; l < m; l++) out[l * BAND] = sums[l];
+                const size_t k = (i - r->band0) % LANES;
+                block[0][k] = acc0, block[1][k] = acc1, block[2][k] = acc2, block[3][k] = acc3;
+            }
+            const size_t k = (i - r->band0) % LANES;
+            if (k == LANES - 1 || i + 1 == r->band0 + r->band) {
+                /* cells i - k .. i; a partial block's stale rows land in the line's padding */
+                float *out = r->zv + t0 * BAND + (i - k - r->band0);
+                for (size_t g = 0; g < n; g += LANES)
+                    store_transposed(block[g / LANES], out + g * BAND, BAND, LANES,
+                                     n - g < LANES ? n - g : LANES, isa);
             }
         }
     }
@@ -541,10 +590,11 @@ ALWAYS_INLINE void coarse_horizontal(const run_ctx *r, size_t l0, size_t l1)
  * up_taps tile rows: each vector of them is loaded once for all s. */
 enum { UP_TILE = 64 };
 
-/* Floats of a thread's tile: a row of UP_TILE pixels per output cell, plus a vector. */
+/* Floats of a thread's tile: a row of UP_TILE pixels per output cell, up to a multiple of
+ * LANES cells, plus a vector. */
 static size_t up_tile_floats(const run_ctx *r)
 {
-    return (r->ycell.out + 1) * UP_TILE * r->ch + LANES;
+    return ((r->ycell.out + LANES - 1) / LANES * LANES + 1) * UP_TILE * r->ch + LANES;
 }
 
 ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *tile,
@@ -554,20 +604,27 @@ ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *til
     const size_t height = r->src->height, sy = (size_t)ay->step;
     for (size_t t0 = px0; t0 < px1; t0 += UP_TILE) {
         const size_t t1 = px1 - t0 < UP_TILE ? px1 : t0 + UP_TILE, n = (t1 - t0) * r->ch;
-        /* a block of LANES tile rows at a time: its stores stay within LANES cache lines */
+        /* each sample's first v line and weights (divisions, once a tile) */
+        const float *first[UP_TILE * 4], *weights[UP_TILE * 4];
+        for (size_t j = 0; j < n; j++) {
+            const size_t x = t0 + j / r->ch, c = j % r->ch;
+            first[j] = r->v + ((x / (size_t)ax->step) * r->ch + c) * r->line;
+            weights[j] = ax->up + (x % (size_t)ax->step) * UP_TAPS;
+        }
+        /* 16 tile rows (cells) by 16 samples at a time, written transposed; the tile has
+         * rows up to a multiple of 16 */
         for (size_t i = 0; i < r->ycell.out; i += LANES) {
-            const size_t lanes = r->ycell.out - i < LANES ? r->ycell.out - i : LANES;
-            for (size_t x = t0; x < t1; x++) {
-                const size_t q = x / (size_t)ax->step, p = x % (size_t)ax->step;
-                const float *w = ax->up + p * UP_TAPS;
-                for (size_t c = 0; c < r->ch; c++) {
-                    const float *in = r->v + (q * r->ch + c) * r->line + i;
+            for (size_t j0 = 0; j0 < n; j0 += LANES) {
+                vf block[LANES];
+                const size_t samples = n - j0 < LANES ? n - j0 : LANES;
+                for (size_t k = 0; k < samples; k++) {
+                    const float *w = weights[j0 + k], *in = first[j0 + k] + i;
                     vf acc = {0};
                     for (size_t d = 0; d < UP_TAPS; d++)
                         acc += w[d] * *(const vf_u *)(in + d * r->ch * r->line);
-                    float *out = tile + i * n + (x - t0) * r->ch + c;
-                    for (size_t l = 0; l < lanes; l++) out[l * n] = acc[l];
+                    block[k] = acc;
                 }
+                store_transposed(block, tile + i * n + j0, n, samples, LANES, isa);
             }
         }
         unsigned char *base = (unsigned char *)r->dst->data + t0 * r->ch;
