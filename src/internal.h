@@ -284,15 +284,18 @@ const char *blur__fir_variant_name(void);
 /* ---- decim.c: the O(1)-per-pixel Gaussian for large sigma, by decimation (AUTO, 8-bit) ---- */
 
 /* From this sigma the decimated filter is faster than the fixed-point FIR (make bench with
- * --decim-min-sigma 1 and 1e9, interleaved, 6000x4000, AVX-512 on a 2-core Zen 4, best of three
- * medians of 5, 1 thread, FIR / decimated ms: RGB sigma 8: 142 / 228, 9: 160 / 198,
- * 10: 164 / 148, 12: 201 / 124; gray 9: 51 / 58, 10: 60 / 44, 12: 68 / 40). */
-#define BLUR__DECIM_MIN_SIGMA 10.0
+ * --decim-min-sigma 6 and 1e9, interleaved, 6000x4000, AVX-512 on a 2-core Zen 4, best of three
+ * medians of 5, 1 thread, FIR / decimated ms: RGB sigma 7: 127 / 136, 8: 153 / 134,
+ * 9: 147 / 140, 10: 176 / 105; gray 7: 53 / 51, 8: 59 / 43, 10: 61 / 33). */
+#define BLUR__DECIM_MIN_SIGMA 8.0
+/* Nor below this one, whatever blur__decim_min_sigma says: the chain's own blur (the anti-alias
+ * Gaussian twice, 0.8 * 3 * sqrt 2 at the smallest step) must stay well below sigma for the fit
+ * (at 6, 99.975 % of pixels exact or more on the photos of tests/fit_decim.py). */
+#define BLUR__DECIM_LOWEST_SIGMA 6.0
 /* Nor above this one: the fit of the coarse kernel (cubic in sigma / 64) would take seconds. */
 #define BLUR__DECIM_MAX_SIGMA 2500.0
 /* The lower threshold plans use, BLUR__DECIM_MIN_SIGMA unless a test or the bench changes it
- * (to force one path; not thread-safe: set it while no plan is being made). Never below 9: the
- * chain's own blur would come too close to sigma. */
+ * (to force one path; not thread-safe: set it while no plan is being made). */
 extern double blur__decim_min_sigma;
 /* Whether sigma is within the decimated filter's range. */
 bool blur__decim_takes_sigma(double sigma);

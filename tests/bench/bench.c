@@ -19,7 +19,7 @@
  * Options: --runs N, --sigmas 1,3,10,30, --cases rgb,gray,rgba,rgba-pm, --no-opencv,
  *          --variant avx512|avx2|generic (the fixed-point path's SIMD variant),
  *          --no-check (timing only, no error columns),
- *          --decim-min-sigma S (the decimated path from sigma S, at least 9; 1e9 = never). */
+ *          --decim-min-sigma S (the decimated path from sigma S, at least 6; 1e9 = never). */
 #include "blur.h"
 #include "internal.h"
 
