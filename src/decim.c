@@ -422,20 +422,27 @@ typedef struct run_ctx {
 
 /* Stage A: vertical down pass over image columns [x0, x1): zv line x, entry i = cell
  * ycell.first_out - J + i. By tiles of TILE_A columns, all cells of a tile before the next.
- * Each input row is widened to float once, into a ring of the 2 reach + 1 rows the current
- * cell reads (the next cell, s rows further, replaces the s oldest); the sum then pairs the
- * taps at equal distances (the weights are symmetric): one add and one multiply-add per two
- * taps. The ring is kept twice over (slot j and j + taps), so a cell's rows are always
- * consecutive slots; its live half (18 KB at sigma 30) stays in L1: wider tiles, whose ring
- * sits in L2, ran at half the speed. */
+ * Each input row is widened to float once, into a ring of at least the 2 reach + 1 rows the
+ * current cell reads (row j in slot j mod a power of two: no division; the next cell, s rows
+ * further, replaces the s oldest); the sum then pairs the taps at equal distances (the
+ * weights are symmetric): one add and one multiply-add per two taps. The ring (23 KB at
+ * sigma 30) stays in L1: wider tiles, whose ring sits in L2, ran at half the speed. */
 enum { TILE_A = 4 * LANES, PREFETCH_CELLS = 2 };
 /* Cells per band: stages A and B run band by band, so that A's result (BAND floats per image
  * column, 2.3 MB for 6000 RGB pixels) is still in cache when B reads it. */
 enum { BAND = 128 };
 
+/* Slots in the ring: a power of two, at least 2 reach + 1. */
+static size_t ring_slots(const decim_axis *a)
+{
+    size_t slots = 1;
+    while (slots < (size_t)(2 * a->reach + 1)) slots *= 2;
+    return slots;
+}
+
 static size_t down_ring_floats(const run_ctx *r)
 {
-    return (size_t)(2 * r->f->axis[0].reach + 1) * 2 * TILE_A;
+    return ring_slots(&r->f->axis[0]) * TILE_A;
 }
 
 ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, float *ring,
@@ -450,14 +457,11 @@ ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, float *ring
     for (size_t t0 = x0; t0 < x1; t0 += TILE_A) {
         const size_t n = x1 - t0 < TILE_A ? x1 - t0 : TILE_A;
         long next = (long)r->band0 * a->step; /* rows in the ring so far, from r->row[0] */
-        /* ring slots (next and first modulo taps), kept by hand: a division per row was
-         * a third of the stage */
-        long next_slot = 0, first_slot = 0;
+        const size_t mask = ring_slots(a) - 1;
         for (size_t i = r->band0; i < r->band0 + r->band; i++) {
             const long first = (long)i * a->step; /* the cell's first row, in r->row */
             for (; next < first + taps; next++) {
-                float *to = ring + (size_t)next_slot * TILE_A;
-                if (++next_slot == taps) next_slot = 0;
+                float *to = ring + ((size_t)next & mask) * TILE_A;
                 const unsigned char *from = r->row[next];
                 /* the row this one's slot takes PREFETCH_CELLS cells on: far apart in
                  * memory, the rows are not prefetched by the hardware */
@@ -466,32 +470,28 @@ ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, float *ring
                     __builtin_prefetch(r->row[ahead] + t0);
                     __builtin_prefetch(r->row[ahead] + t0 + n - 1);
                 }
-                float *twin = to + (size_t)taps * TILE_A;
                 if (from && n == TILE_A) {
                     for (size_t v = 0; v < TILE_A; v += LANES) {
                         vf wide;
                         widen(from + t0 + v, &wide, isa);
-                        *(vf_u *)(to + v) = *(vf_u *)(twin + v) = wide;
+                        *(vf_u *)(to + v) = wide;
                     }
                 } else {
                     for (size_t l = 0; l < TILE_A; l++)
-                        to[l] = twin[l] = !from ? cval : l < n ? (float)from[t0 + l] : 0.0f;
+                        to[l] = !from ? cval : l < n ? (float)from[t0 + l] : 0.0f;
                 }
             }
-            /* the cell's rows: slots first_slot on, consecutive in the doubled ring */
-            const float *center = ring + (size_t)(first_slot + reach) * TILE_A;
-            first_slot += a->step;
-            if (first_slot >= taps) first_slot -= taps;
+            const size_t center = (size_t)(first + reach); /* the cell's middle row */
             for (size_t g = 0; g < n; g += 4 * LANES) { /* four vectors at a time */
                 const float wc = a->down[reach];
-                vf acc0 = wc * *(const vf_u *)(center + g),
-                   acc1 = wc * *(const vf_u *)(center + g + LANES),
-                   acc2 = wc * *(const vf_u *)(center + g + 2 * LANES),
-                   acc3 = wc * *(const vf_u *)(center + g + 3 * LANES);
-                for (int k = 1; k <= reach; k++) {
-                    const float w = a->down[reach + k];
-                    const float *lo = center - (size_t)k * TILE_A + g,
-                                *hi = center + (size_t)k * TILE_A + g;
+                const float *mid = ring + (center & mask) * TILE_A + g;
+                vf acc0 = wc * *(const vf_u *)mid, acc1 = wc * *(const vf_u *)(mid + LANES),
+                   acc2 = wc * *(const vf_u *)(mid + 2 * LANES),
+                   acc3 = wc * *(const vf_u *)(mid + 3 * LANES);
+                for (size_t k = 1; k <= (size_t)reach; k++) {
+                    const float w = a->down[(size_t)reach + k];
+                    const float *lo = ring + ((center - k) & mask) * TILE_A + g,
+                                *hi = ring + ((center + k) & mask) * TILE_A + g;
                     acc0 += w * (*(const vf_u *)lo + *(const vf_u *)hi);
                     acc1 += w * (*(const vf_u *)(lo + LANES) + *(const vf_u *)(hi + LANES));
                     acc2 += w * (*(const vf_u *)(lo + 2 * LANES) +
