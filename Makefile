@@ -128,6 +128,16 @@ $(BUILD)/lib/fir_avx2.o $(BUILD)/lib/fir_avx512.o: $(BUILD)/lib/%.o: src/%.c src
 	$(CC) $(ALL_CFLAGS) $(SIMD_FLAGS_$*) -fPIC -c $< -o $@
 endif
 $(BUILD)/lib/fir.o: src/fir.h
+# The decimated path's variants (decim.c picks one at run time): own -m flags and vector width.
+ifeq ($(shell $(CC) -dumpmachine 2>/dev/null | grep -c '^x86_64'),1)
+SIMD_FLAGS_decim_avx2   := -mavx2 -mfma
+SIMD_FLAGS_decim_avx512 := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq
+$(BUILD)/lib/decim.o: ALL_CFLAGS += -DBLUR_HAVE_X86_SIMD
+$(BUILD)/lib/decim_avx2.o $(BUILD)/lib/decim_avx512.o: $(BUILD)/lib/%.o: src/%.c src/decim.h src/decim_simd.h src/internal.h | $(BUILD)/.deps
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(SIMD_FLAGS_$*) -fPIC -c $< -o $@
+endif
+$(BUILD)/lib/decim.o: src/decim.h src/decim_simd.h
 
 # --- tests ---
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)/.deps-test

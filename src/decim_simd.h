@@ -1,0 +1,350 @@
+/* decim_simd.h — the stages of the decimated Gaussian, written once for vectors of DV floats
+ * and compiled per instruction set: decim.c includes it for the baseline (DV 4, SSE2 on
+ * x86-64), decim_avx2.c (DV 8) and decim_avx512.c (DV 16) with their own -m flags. Each
+ * defines DV and DECIM_STAGE (the name of its stage function) first.
+ *
+ * Why a width per variant: gcc 12 keeps vectors wider than the instruction set's registers
+ * (64 bytes under AVX2) in memory, round every multiply-add, which made the AVX2 kernel ten
+ * times slower than the AVX-512 one and slower than the FIR it replaces.
+ *
+ * The stages (decim.c has the whole picture): A, the vertical down pass, over the input rows
+ * into column lines; B, the horizontal down pass, across those lines; C, the coarse filter,
+ * down and across lines; D, the horizontal up pass into a tile of rows, then the vertical up
+ * pass into the output rows. */
+#include "decim.h"
+
+#include <string.h>
+
+#if !defined(DV) || !defined(DECIM_STAGE)
+#error "define DV and DECIM_STAGE before including decim_simd.h"
+#endif
+
+/* The multiply-adds may fuse (where the variant has FMA): the result moves by a rounding, and
+ * the tests hold every variant to the exact filter. */
+#if defined(__clang__)
+#pragma clang fp contract(fast)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=fast")
+#endif
+
+#if defined(__x86_64__) && (defined(__SSE2__) || defined(__AVX2__) || defined(__AVX512F__))
+#include <immintrin.h>
+#endif
+
+typedef float dv __attribute__((vector_size(DV * 4)));
+typedef float dv_u __attribute__((vector_size(DV * 4), aligned(4), may_alias));
+typedef int32_t di __attribute__((vector_size(DV * 4)));
+typedef uint8_t db __attribute__((vector_size(DV)));
+typedef uint8_t db_u __attribute__((vector_size(DV), aligned(1), may_alias));
+
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#define LOAD(p) (*(const dv_u *)(const void *)(p))
+#define STORE(p, v) (*(dv_u *)(void *)(p) = (v))
+
+/* A float in every lane. */
+ALWAYS_INLINE dv splat(float w)
+{
+    return w - (dv){0};
+}
+
+/* DV bytes to DV floats. */
+ALWAYS_INLINE dv widen(const unsigned char *p)
+{
+#if DV == 16 && defined(__AVX512F__)
+    return (dv)_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p)));
+#elif DV == 8 && defined(__AVX2__)
+    return (dv)_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+#elif DV == 4 && defined(__SSE2__)
+    int32_t word;
+    memcpy(&word, p, 4);
+    const __m128i zero = _mm_setzero_si128();
+    __m128i v = _mm_unpacklo_epi16(_mm_unpacklo_epi8(_mm_cvtsi32_si128(word), zero), zero);
+    return (dv)_mm_cvtepi32_ps(v);
+#else
+    return __builtin_convertvector(__builtin_convertvector(*(const db_u *)p, di), dv);
+#endif
+}
+
+/* DV floats rounded (half up) and saturated to DV bytes. */
+ALWAYS_INLINE void narrow(dv v, unsigned char *out)
+{
+#if DV == 16 && defined(__AVX512F__)
+    __m512i level = _mm512_cvttps_epi32(_mm512_add_ps((__m512)v, _mm512_set1_ps(0.5f)));
+    level = _mm512_max_epi32(level, _mm512_setzero_si512());
+    _mm_storeu_si128((__m128i *)out, _mm512_cvtusepi32_epi8(level));
+#elif DV == 8 && defined(__AVX2__)
+    __m256i level = _mm256_cvttps_epi32(_mm256_add_ps((__m256)v, _mm256_set1_ps(0.5f)));
+    __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(level),
+                                    _mm256_extracti128_si256(level, 1));
+    _mm_storel_epi64((__m128i *)out, _mm_packus_epi16(words, words));
+#elif DV == 4 && defined(__SSE2__)
+    __m128i level = _mm_cvttps_epi32(_mm_add_ps((__m128)v, _mm_set1_ps(0.5f)));
+    __m128i words = _mm_packs_epi32(level, level);
+    int32_t word = _mm_cvtsi128_si32(_mm_packus_epi16(words, words));
+    memcpy(out, &word, 4);
+#else
+    di level = __builtin_convertvector(v + 0.5f, di); /* from -0.5 up it truncates to 0 */
+    level &= ~(level < 0);
+    const di top = (di){0} + 255;
+    const di over = level > top;
+    level = (level & ~over) | (top & over);
+    *(db_u *)out = __builtin_convertvector(level, db);
+#endif
+}
+
+/* Writes vectors 0..vectors-1 of `block` transposed: value l of vector k to
+ * out[l * stride + k], for l < lanes. A whole DV x DV block, with AVX-512, is transposed in
+ * registers (64 shuffles, where 256 single stores took four times the instructions) and
+ * stored a vector at a time; otherwise value by value. */
+ALWAYS_INLINE void store_transposed(dv *block, float *out, size_t stride, size_t vectors,
+                                    size_t lanes)
+{
+#if DV == 16 && defined(__AVX512F__)
+    if (vectors == DV && lanes == DV) {
+        __m512 t[16], u[16];
+        for (int i = 0; i < 16; i += 2) { /* pairs of rows: a0 b0 a1 b1 | a4 b4 a5 b5 | ... */
+            t[i] = _mm512_unpacklo_ps((__m512)block[i], (__m512)block[i + 1]);
+            t[i + 1] = _mm512_unpackhi_ps((__m512)block[i], (__m512)block[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) { /* u[i + j]: rows i..i+3 of columns j, j+4, j+8, j+12 */
+            u[i] = (__m512)_mm512_unpacklo_pd((__m512d)t[i], (__m512d)t[i + 2]);
+            u[i + 1] = (__m512)_mm512_unpackhi_pd((__m512d)t[i], (__m512d)t[i + 2]);
+            u[i + 2] = (__m512)_mm512_unpacklo_pd((__m512d)t[i + 1], (__m512d)t[i + 3]);
+            u[i + 3] = (__m512)_mm512_unpackhi_pd((__m512d)t[i + 1], (__m512d)t[i + 3]);
+        }
+        for (int j = 0; j < 4; j++) { /* gather each column's four 128-bit pieces */
+            __m512 x0 = _mm512_shuffle_f32x4(u[j], u[4 + j], _MM_SHUFFLE(2, 0, 2, 0));
+            __m512 x1 = _mm512_shuffle_f32x4(u[j], u[4 + j], _MM_SHUFFLE(3, 1, 3, 1));
+            __m512 y0 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(2, 0, 2, 0));
+            __m512 y1 = _mm512_shuffle_f32x4(u[8 + j], u[12 + j], _MM_SHUFFLE(3, 1, 3, 1));
+            STORE(out + (size_t)j * stride, (dv)_mm512_shuffle_f32x4(x0, y0, 0x88));
+            STORE(out + (size_t)(j + 8) * stride, (dv)_mm512_shuffle_f32x4(x0, y0, 0xdd));
+            STORE(out + (size_t)(j + 4) * stride, (dv)_mm512_shuffle_f32x4(x1, y1, 0x88));
+            STORE(out + (size_t)(j + 12) * stride, (dv)_mm512_shuffle_f32x4(x1, y1, 0xdd));
+        }
+        return;
+    }
+#endif
+    for (size_t k = 0; k < vectors; k++)
+        for (size_t l = 0; l < lanes; l++) out[l * stride + k] = block[k][l];
+}
+
+/* Stage A: vertical down pass over image columns [x0, x1): zv line x, entry i - band0 = cell
+ * ycell.first_out - J + i. By tiles of TILE_A columns, all cells of a tile before the next.
+ * Each input row is widened to float once, into a ring of at least the 2 reach + 1 rows the
+ * current cell reads (row j in slot j mod a power of two: no division; the next cell, s rows
+ * further, replaces the s oldest); the sum then pairs the taps at equal distances (the
+ * weights are symmetric): one add and one multiply-add per two taps. The ring (23 KB at
+ * sigma 30) stays in L1: wider tiles, whose ring sits in L2, ran at half the speed. The sums
+ * of DV cells go out together, transposed. */
+enum { GROUPS = TILE_A / DV };
+ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, float *ring)
+{
+    const decim_axis *a = &r->f->axis[0];
+    const long taps = 2L * a->reach + 1;
+    const size_t reach = (size_t)a->reach, mask = ring_slots(a) - 1;
+    const float cval = (float)r->f->cval;
+    dv block[GROUPS][DV];
+    memset(block, 0, sizeof block); /* a partial last block writes stale rows as padding */
+    for (size_t t0 = x0; t0 < x1; t0 += TILE_A) {
+        const size_t n = x1 - t0 < TILE_A ? x1 - t0 : TILE_A;
+        long next = (long)r->band0 * a->step; /* rows in the ring so far, from r->row[0] */
+        for (size_t i = r->band0; i < r->band0 + r->band; i++) {
+            const long first = (long)i * a->step; /* the cell's first row, in r->row */
+            for (; next < first + taps; next++) {
+                float *to = ring + ((size_t)next & mask) * TILE_A;
+                const unsigned char *from = r->row[next];
+                /* the row this one's slot takes PREFETCH_CELLS cells on: far apart in
+                 * memory, the rows are not prefetched by the hardware */
+                const long ahead = next + PREFETCH_CELLS * a->step;
+                if (ahead < r->rows && r->row[ahead]) {
+                    __builtin_prefetch(r->row[ahead] + t0);
+                    __builtin_prefetch(r->row[ahead] + t0 + n - 1);
+                }
+                if (from && n == TILE_A) {
+                    for (size_t v = 0; v < TILE_A; v += DV) STORE(to + v, widen(from + t0 + v));
+                } else {
+                    for (size_t l = 0; l < TILE_A; l++)
+                        to[l] = !from ? cval : l < n ? (float)from[t0 + l] : 0.0f;
+                }
+            }
+            const size_t center = (size_t)first + reach, k = (i - r->band0) % DV;
+            const float *mid = ring + (center & mask) * TILE_A;
+            const dv wc = splat(a->down[reach]);
+            for (size_t g = 0; g < GROUPS; g += 4) { /* four vectors at a time */
+                const size_t at = g * DV;
+                dv acc0 = wc * LOAD(mid + at), acc1 = wc * LOAD(mid + at + DV),
+                   acc2 = wc * LOAD(mid + at + 2 * DV), acc3 = wc * LOAD(mid + at + 3 * DV);
+                for (size_t t = 1; t <= reach; t++) {
+                    const dv w = splat(a->down[reach + t]);
+                    const float *lo = ring + ((center - t) & mask) * TILE_A + at,
+                                *hi = ring + ((center + t) & mask) * TILE_A + at;
+                    acc0 += w * (LOAD(lo) + LOAD(hi));
+                    acc1 += w * (LOAD(lo + DV) + LOAD(hi + DV));
+                    acc2 += w * (LOAD(lo + 2 * DV) + LOAD(hi + 2 * DV));
+                    acc3 += w * (LOAD(lo + 3 * DV) + LOAD(hi + 3 * DV));
+                }
+                block[g][k] = acc0, block[g + 1][k] = acc1, block[g + 2][k] = acc2;
+                block[g + 3][k] = acc3;
+            }
+            if (k == DV - 1 || i + 1 == r->band0 + r->band) {
+                /* cells i - k .. i; a partial block's stale rows land in the line's padding */
+                float *out = r->zv + t0 * BAND + (i - k - r->band0);
+                for (size_t g = 0; g * DV < n; g++)
+                    store_transposed(block[g], out + g * DV * BAND, BAND, DV,
+                                     n - g * DV < DV ? n - g * DV : DV);
+            }
+        }
+    }
+}
+
+/* Stage B: horizontal down pass, zh lines [l0, l1) (line = cell index * channels + channel),
+ * entries band0 .. band0 + band: the anti-alias sum across zv's lines, the taps at equal
+ * distances paired (lines outside the image are the line of cval). */
+ALWAYS_INLINE void down_columns(const run_ctx *r, size_t l0, size_t l1)
+{
+    const decim_axis *a = &r->f->axis[1];
+    const int taps = 2 * a->reach + 1, reach = a->reach;
+    const float *in[MAX_TAPS];
+    const long width = (long)r->src->width;
+    /* two vectors at a time: within the line (BAND and the line's padding are multiples of
+     * 2 MAX_LANES) */
+    const size_t length = (r->band + 2 * MAX_LANES - 1) / (2 * MAX_LANES) * (2 * MAX_LANES);
+    for (size_t l = l0; l < l1; l++) {
+        long cell = (long)(l / r->ch) + r->xcell.first_out - a->coarse_radius;
+        size_t c = l % r->ch;
+        for (int k = 0; k < taps; k++) {
+            long m = blur__border_index(r->f->border, cell * a->step - reach + k, width);
+            in[k] = m < 0 ? r->cval_line : r->zv + ((size_t)m * r->ch + c) * BAND;
+        }
+        float *out = r->zh + l * r->line + r->band0;
+        const dv wc = splat(a->down[reach]);
+        for (size_t i = 0; i < length; i += 2 * DV) {
+            dv acc0 = wc * LOAD(in[reach] + i), acc1 = wc * LOAD(in[reach] + i + DV);
+            for (int k = 1; k <= reach; k++) {
+                const float *lo = in[reach - k] + i, *hi = in[reach + k] + i;
+                const dv w = splat(a->down[reach + k]);
+                acc0 += w * (LOAD(lo) + LOAD(hi));
+                acc1 += w * (LOAD(lo + DV) + LOAD(hi + DV));
+            }
+            STORE(out + i, acc0);
+            STORE(out + i + DV, acc1);
+        }
+    }
+}
+
+/* Stage C1: the coarse filter down each zh line (vertical), lines [l0, l1): tmp entry i =
+ * output cell ycell.first_out + i. */
+ALWAYS_INLINE void coarse_vertical(const run_ctx *r, size_t l0, size_t l1)
+{
+    const decim_axis *a = &r->f->axis[0];
+    const int taps = 2 * a->coarse_radius + 1;
+    for (size_t l = l0; l < l1; l++) {
+        const float *in = r->zh + l * r->line;
+        float *out = r->tmp + l * r->line;
+        for (size_t i = 0; i < r->ycell.out; i += DV) {
+            dv acc = {0};
+            for (int j = 0; j < taps; j++) acc += splat(a->coarse[j]) * LOAD(in + i + j);
+            STORE(out + i, acc);
+        }
+    }
+}
+
+/* Stage C2: the coarse filter across lines (horizontal), v lines [l0, l1) (output cells). */
+ALWAYS_INLINE void coarse_horizontal(const run_ctx *r, size_t l0, size_t l1)
+{
+    const decim_axis *a = &r->f->axis[1];
+    const int taps = 2 * a->coarse_radius + 1;
+    const size_t apart = r->ch * r->line; /* from one cell's line to the next one's */
+    for (size_t l = l0; l < l1; l++) {
+        const float *in = r->tmp + l * r->line;
+        float *out = r->v + l * r->line;
+        for (size_t i = 0; i < r->line; i += DV) {
+            dv acc = {0};
+            for (int j = 0; j < taps; j++)
+                acc += splat(a->coarse[j]) * LOAD(in + (size_t)j * apart + i);
+            STORE(out + i, acc);
+        }
+    }
+}
+
+/* Stage D: the up passes, by tiles of UP_TILE image columns (pixels): first the horizontal
+ * one from v into the tile's rows (one per output cell, in `tile`), then the vertical one from
+ * those rows into the image's rows. The s output rows between two cells read the same
+ * UP_TAPS tile rows: each vector of them is loaded once for all s. */
+ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *tile)
+{
+    const decim_axis *ax = &r->f->axis[1], *ay = &r->f->axis[0];
+    const size_t height = r->src->height, sy = (size_t)ay->step;
+    for (size_t t0 = px0; t0 < px1; t0 += UP_TILE) {
+        const size_t t1 = px1 - t0 < UP_TILE ? px1 : t0 + UP_TILE, n = (t1 - t0) * r->ch;
+        /* each sample's first v line and weights (divisions, once a tile) */
+        const float *first[UP_TILE * 4], *weights[UP_TILE * 4];
+        for (size_t j = 0; j < n; j++) {
+            const size_t x = t0 + j / r->ch, c = j % r->ch;
+            first[j] = r->v + ((x / (size_t)ax->step) * r->ch + c) * r->line;
+            weights[j] = ax->up + (x % (size_t)ax->step) * UP_TAPS;
+        }
+        /* DV tile rows (cells) by DV samples at a time, written transposed; the tile has
+         * rows up to a multiple of MAX_LANES */
+        for (size_t i = 0; i < r->ycell.out; i += DV) {
+            for (size_t j0 = 0; j0 < n; j0 += DV) {
+                dv block[DV];
+                const size_t samples = n - j0 < DV ? n - j0 : DV;
+                for (size_t k = 0; k < samples; k++) {
+                    const float *w = weights[j0 + k], *in = first[j0 + k] + i;
+                    dv acc = {0};
+                    for (size_t d = 0; d < UP_TAPS; d++)
+                        acc += splat(w[d]) * LOAD(in + d * r->ch * r->line);
+                    block[k] = acc;
+                }
+                store_transposed(block, tile + i * n + j0, n, samples, DV);
+            }
+        }
+        unsigned char *base = (unsigned char *)r->dst->data + t0 * r->ch;
+        for (size_t q = 0; q * sy < height; q++) {
+            const size_t rows = height - q * sy < sy ? height - q * sy : sy;
+            /* the next cell's output rows, to be written: far apart, not prefetched */
+            for (size_t y = (q + 1) * sy; y < (q + 2) * sy && y < height; y++)
+                for (size_t b = 0; b < n + 63; b += 64)
+                    __builtin_prefetch(base + y * r->dst->stride + (b < n ? b : n - 1), 1);
+            for (size_t j = 0; j < n; j += DV) {
+                dv u[UP_TAPS];
+                for (size_t d = 0; d < UP_TAPS; d++) u[d] = LOAD(tile + (q + d) * n + j);
+                /* four output rows at a time: four independent chains of multiply-adds (the
+                 * weight table has rows up to a multiple of four) */
+                for (size_t p0 = 0; p0 < rows; p0 += 4) {
+                    const float *w = ay->up + p0 * UP_TAPS;
+                    dv acc[4] = {{0}, {0}, {0}, {0}};
+                    for (size_t d = 0; d < UP_TAPS; d++) {
+                        acc[0] += splat(w[d]) * u[d];
+                        acc[1] += splat(w[UP_TAPS + d]) * u[d];
+                        acc[2] += splat(w[2 * UP_TAPS + d]) * u[d];
+                        acc[3] += splat(w[3 * UP_TAPS + d]) * u[d];
+                    }
+                    for (size_t p = p0; p < p0 + 4 && p < rows; p++) {
+                        unsigned char *out = base + (q * sy + p) * r->dst->stride + j;
+                        if (j + DV <= n) {
+                            narrow(acc[p - p0], out);
+                        } else {
+                            unsigned char last[DV];
+                            narrow(acc[p - p0], last);
+                            memcpy(out, last, n - j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+void DECIM_STAGE(const run_ctx *r, stage st, size_t first, size_t last, float *scratch)
+{
+    switch (st) {
+    case STAGE_DOWN_ROWS: down_rows(r, first, last, scratch); break;
+    case STAGE_DOWN_COLUMNS: down_columns(r, first, last); break;
+    case STAGE_COARSE_V: coarse_vertical(r, first, last); break;
+    case STAGE_COARSE_H: coarse_horizontal(r, first, last); break;
+    case STAGE_UP: up_tiles(r, first, last, scratch); break;
+    }
+}
