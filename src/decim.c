@@ -39,8 +39,7 @@ double blur__decim_min_sigma = BLUR__DECIM_MIN_SIGMA;
 
 bool blur__decim_takes_sigma(double sigma)
 {
-    return sigma >= blur__decim_min_sigma && sigma >= BLUR__DECIM_LOWEST_SIGMA &&
-           sigma <= BLUR__DECIM_MAX_SIGMA;
+    return sigma >= blur__decim_min_sigma && sigma >= BLUR__DECIM_LOWEST_SIGMA;
 }
 
 /* The step s = floor(sigma / SIGMA_PER_STEP) within [MIN_STEP, MAX_STEP]; the anti-alias

@@ -292,18 +292,18 @@ const char *blur__fir_variant_name(void);
  * Gaussian twice, 0.8 * 3 * sqrt 2 at the smallest step) must stay well below sigma for the fit
  * (at 6, 99.975 % of pixels exact or more on the photos of tests/fit_decim.py). */
 #define BLUR__DECIM_LOWEST_SIGMA 6.0
-/* Nor above this one: the fit of the coarse kernel (cubic in sigma / 64) would take seconds. */
-#define BLUR__DECIM_MAX_SIGMA 2500.0
 /* The lower threshold plans use, BLUR__DECIM_MIN_SIGMA unless a test or the bench changes it
  * (to force one path; not thread-safe: set it while no plan is being made). */
 extern double blur__decim_min_sigma;
-/* Whether sigma is within the decimated filter's range. */
+/* Whether sigma is within the decimated filter's range: from the threshold on, up to the
+ * masks' own limit (BLUR_MAX_RADIUS, sigma 1250 at truncate 4, where the plan takes 0.2 s:
+ * the coarse kernel's fit grows with (sigma / 64)^3; 5 ms at sigma 250). */
 bool blur__decim_takes_sigma(double sigma);
 
 typedef struct blur__decim blur__decim;
 
 /* Prepares the decimated filter for the Gaussian cut at radius_x, radius_y (the masks' radii,
- * at least 4 sigma), both sigmas within blur__decim_takes_sigma; cval as for blur__fir_create.
+ * at least 4 sigma, at most BLUR_MAX_RADIUS), both sigmas within blur__decim_takes_sigma; cval as for blur__fir_create.
  * Errors: BLUR_ERR_NOMEM. */
 blur_error blur__decim_create(double sigma_x, double sigma_y, long radius_x, long radius_y,
                               blur_border border, double cval, blur__decim **out);

@@ -219,16 +219,17 @@ static void test_photo_accuracy(void **state)
     blur_image_free(&rgba);
 }
 
-/* The decimated path (decim.c), from its lowest sigma (step 3): within 1 level of the exact filter
- * with scipy's kernel (truncate 4, whose cut it fits) and nearly uncut (truncate 8); every
- * border; 1 to 4 channels; sizes from 1x1 to several bands of cells (a tall image at step 3)
- * and several column tiles; every kernel (AVX-512, AVX2, generic) this CPU has; threads
- * equal. */
+/* The decimated path (decim.c), from its lowest sigma (step 3) to past its largest step
+ * (sigma 300): within 1 level of the exact filter with scipy's kernel (truncate 4, whose cut
+ * it fits) and nearly uncut (truncate 8); every border; 1 to 4 channels; sizes from 1x1 to
+ * several bands of cells (a tall image at step 3) and several column tiles; every kernel
+ * (AVX-512, AVX2, generic) this CPU has; threads equal. */
 static void test_decim_against_exact(void **state)
 {
     (void)state;
-    static const size_t sizes[][2] = {{1, 1}, {37, 5}, {70, 41}, {5, 90}, {150, 23}, {3, 700}};
-    static const double sigmas[] = {6.5, 14.0, 40.0};
+    static const size_t sizes[][2] = {{1, 1},    {37, 5},  {70, 41}, {5, 90},
+                                      {150, 23}, {3, 700}, {60, 17}};
+    static const double sigmas[] = {6.5, 14.0, 40.0, 300.0};
     enum { SIZES = sizeof sizes / sizeof sizes[0] };
     uint64_t seed = 4242;
     double saved = blur__decim_min_sigma;
@@ -244,8 +245,8 @@ static void test_decim_against_exact(void **state)
             guarded_alloc(&other, w, h, ch, BLUR_U8);
             fill_random(&src.img, &seed, b % 2 == 0);
             blur_options opt = BLUR_OPTIONS_INIT;
-            opt.sigma_x = sigmas[s % 3];
-            opt.sigma_y = sigmas[(s + 1 + (size_t)b) % 3];
+            opt.sigma_x = s + 1 == SIZES ? 300.0 : sigmas[s % 3];
+            opt.sigma_y = sigmas[(s + 1 + (size_t)b) % 4];
             opt.border = (blur_border)b;
             opt.cval = 3.0;
             opt.truncate = (s + (size_t)b) % 2 ? 8.0 : 4.0;
