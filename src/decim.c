@@ -150,7 +150,8 @@ static blur_error axis_init(double sigma, long cut, decim_axis *a)
     a->coarse_radius = (int)((cut + 2L * a->step + a->step - 1) / a->step);
     /* output n = q s + p reads the cells c with |p - (c - q) s| <= reach */
     a->up_first = -(a->reach / a->step);
-    if ((a->step - 1 + a->reach) / a->step - a->up_first + 1 != UP_TAPS) return BLUR_ERR_INVALID;
+    if ((a->step - 1 + a->reach) / a->step - a->up_first + 1 != UP_TAPS)
+        return BLUR_ERR_UNSUPPORTED;
 
     const int nj = a->coarse_radius + 1;
     a->down = malloc(sizeof(float) * (size_t)(2 * a->reach + 1));
@@ -173,7 +174,7 @@ static blur_error axis_init(double sigma, long cut, decim_axis *a)
             }
             for (int d = 0; d < UP_TAPS; d++) a->up[p * UP_TAPS + d] = (float)(w[d] / total);
         }
-        err = fit_coarse(a, sigma, cut, work) ? BLUR_OK : BLUR_ERR_INVALID;
+        err = fit_coarse(a, sigma, cut, work) ? BLUR_OK : BLUR_ERR_UNSUPPORTED;
     }
     free(work);
     return err;
@@ -332,7 +333,8 @@ static blur_error run_stage(const run_ctx *r, stage st, size_t count, size_t gra
 /* The floats of a part of the workspace: a whole number of cache lines. */
 static bool add_part(size_t count, size_t *total)
 {
-    return count <= SIZE_MAX - 15 && !__builtin_add_overflow(*total, (count + 15) / 16 * 16, total);
+    return count <= SIZE_MAX - 15 &&
+           !__builtin_add_overflow(*total, (count + 15) / 16 * 16, total);
 }
 
 blur_error blur__decim_run(blur__decim *f, const blur_image *src, blur_image *dst,

@@ -39,7 +39,7 @@ struct blur_plan {
     axis_filter axis[2];   /* 0: along columns (vertical, sigma_y); 1: along rows (sigma_x) */
     blur__mask2d mask;     /* the whole mask, when full2d */
     blur__fir *fir;        /* the fast path (fir.c) for a plain blur in AUTO mode, else NULL */
-    blur__decim *decim;    /* the decimated path (decim.c) for large sigma in AUTO mode, else NULL */
+    blur__decim *decim;    /* the decimated path (decim.c) for large sigma in AUTO, else NULL */
 };
 
 long blur_radius_for_sigma(double sigma, double truncate)
@@ -268,9 +268,11 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
      * tiny there: only for scipy's truncate or wider, never for an explicit radius. */
     if (!err && p->fir && blur__decim_takes_sigma(opt->sigma_x) &&
         blur__decim_takes_sigma(opt->sigma_y) && !opt->radius_x && !opt->radius_y &&
-        opt->truncate >= 4.0)
+        opt->truncate >= 4.0) {
         err = blur__decim_create(opt->sigma_x, opt->sigma_y, (long)(p->axis[1].taps / 2),
                                  (long)(p->axis[0].taps / 2), opt->border, opt->cval, &p->decim);
+        if (err == BLUR_ERR_UNSUPPORTED) err = BLUR_OK; /* the FIR gives the same result */
+    }
     if (err) {
         blur_plan_free(p);
         return err;

@@ -303,8 +303,9 @@ bool blur__decim_takes_sigma(double sigma);
 typedef struct blur__decim blur__decim;
 
 /* Prepares the decimated filter for the Gaussian cut at radius_x, radius_y (the masks' radii,
- * at least 4 sigma, at most BLUR_MAX_RADIUS), both sigmas within blur__decim_takes_sigma; cval as for blur__fir_create.
- * Errors: BLUR_ERR_NOMEM. */
+ * at least 4 sigma, at most BLUR_MAX_RADIUS), both sigmas within blur__decim_takes_sigma;
+ * cval as for blur__fir_create. Errors: BLUR_ERR_NOMEM; BLUR_ERR_UNSUPPORTED when the coarse
+ * kernel cannot be fitted (not seen; the plan then keeps the FIR). */
 blur_error blur__decim_create(double sigma_x, double sigma_y, long radius_x, long radius_y,
                               blur_border border, double cval, blur__decim **out);
 void blur__decim_free(blur__decim *f);
