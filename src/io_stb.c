@@ -146,9 +146,10 @@ static bool hdr_rle_ends_ok(const unsigned char *b, size_t n, long width, long h
 {
     if (n < 2 || b[0] != '#' || b[1] != '?') return true; /* not an HDR */
     size_t p = 0;
-    /* The signature line, the header lines up to an empty one, the resolution line. */
+    /* The signature line, the header lines up to an empty one, the resolution line. stb ends
+     * the header at a line whose token is empty: one that starts with '\n' or with a NUL. */
     for (int line = 0, header_done = 0; p < n && line < 1 << 20; line++) {
-        bool empty = b[p] == '\n';
+        bool empty = b[p] == '\n' || b[p] == '\0';
         while (p < n && b[p] != '\n') p++;
         p++;
         if (header_done) break;

@@ -87,6 +87,7 @@ static void test_crashers_refused(void **state)
         {"stbi-pnm-integer-overflow.pgm", BLUR_ERR_CORRUPT},
         {"png-itxt-1.5gb-length.png", BLUR_ERR_TRUNCATED},
         {"stbi-hdr-rle-truncated-hang.hdr", BLUR_ERR_TRUNCATED},
+        {"stbi-hdr-nul-header-line-hang.hdr", BLUR_ERR_TRUNCATED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char path[512];
