@@ -17,7 +17,7 @@
  * fed through a temporary file) and the ratio ours/OpenCV printed.
  *
  * Options: --runs N, --sigmas 1,3,10,30, --cases rgb,gray,rgba,rgba-pm, --no-opencv,
- *          --variant avx512|avx2|generic (the fixed-point path's SIMD variant),
+ *          --variant avx512|avx2|generic (the SIMD variant of both fast paths),
  *          --no-check (timing only, no error columns),
  *          --decim-min-sigma S (the decimated path from sigma S, at least 6; 1e9 = never). */
 #include "blur.h"
