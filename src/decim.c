@@ -233,43 +233,33 @@ bool blur__decim_accepts(const blur__decim *f, const blur_image *src)
 #define DECIM_STAGE blur__decim_stage_generic
 #include "decim_simd.h"
 
-#if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
-#define X86_KERNELS 1
-static bool has_avx512(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("fma");
-}
-
-static bool has_avx2(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-#endif
-
-/* The kernels, best first (named as fir.c's variants); the first this CPU has runs. */
+/* The kernels, best first (named as fir.c's variants), with the features their -m flags use
+ * (Makefile); the first this CPU has runs. */
 static const struct {
     const char *name;
+    const char *cpu[6];
     decim_stage_fn *run;
-    bool (*supported)(void); /* NULL: always */
 } kernels[] = {
-#ifdef X86_KERNELS
-    {"avx512", blur__decim_stage_avx512, has_avx512},
-    {"avx2", blur__decim_stage_avx2, has_avx2},
+#if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
+    {"avx512", {"avx512f", "avx512bw", "avx512vl", "avx512dq", "avx2", "fma"},
+     blur__decim_stage_avx512},
+    {"avx2", {"avx2", "fma"}, blur__decim_stage_avx2},
 #endif
-    {"generic", blur__decim_stage_generic, NULL},
+    {"generic", {NULL}, blur__decim_stage_generic},
 };
 enum { KERNEL_COUNT = sizeof kernels / sizeof kernels[0] };
 static int forced_kernel = -1;
+
+static bool kernel_supported(int i)
+{
+    return blur__cpu_has(kernels[i].cpu, sizeof kernels[i].cpu / sizeof kernels[i].cpu[0]);
+}
 
 static decim_stage_fn *pick_kernel(void)
 {
     if (forced_kernel >= 0) return kernels[forced_kernel].run;
     for (int i = 0; i < KERNEL_COUNT; i++)
-        if (!kernels[i].supported || kernels[i].supported()) return kernels[i].run;
+        if (kernel_supported(i)) return kernels[i].run;
     return blur__decim_stage_generic;
 }
 
@@ -280,8 +270,7 @@ bool blur__decim_force_kernel(const char *name)
         return true;
     }
     for (int i = 0; i < KERNEL_COUNT; i++)
-        if (strcmp(kernels[i].name, name) == 0 &&
-            (!kernels[i].supported || kernels[i].supported())) {
+        if (strcmp(kernels[i].name, name) == 0 && kernel_supported(i)) {
             forced_kernel = i;
             return true;
         }

@@ -66,21 +66,7 @@ static int forced_variant = -1;
 
 static bool variant_supported(const fir_variant *v)
 {
-#if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
-    __builtin_cpu_init();
-    for (int i = 0; i < 3 && v->cpu[i]; i++) {
-        /* __builtin_cpu_supports wants a literal, hence the table of names. */
-        bool ok = strcmp(v->cpu[i], "avx2") == 0         ? __builtin_cpu_supports("avx2")
-                  : strcmp(v->cpu[i], "avx512bw") == 0   ? __builtin_cpu_supports("avx512bw")
-                  : strcmp(v->cpu[i], "avx512vl") == 0   ? __builtin_cpu_supports("avx512vl")
-                  : strcmp(v->cpu[i], "avx512vnni") == 0 ? __builtin_cpu_supports("avx512vnni")
-                                                         : false;
-        if (!ok) return false;
-    }
-    return true;
-#else
-    return v->cpu[0] == NULL;
-#endif
+    return blur__cpu_has(v->cpu, sizeof v->cpu / sizeof v->cpu[0]);
 }
 
 static const fir_variant *pick_variant(void)

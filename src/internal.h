@@ -32,6 +32,13 @@ void blur__run_parallel(void *(*work)(void *), void *jobs, size_t job_size, unsi
 /* malloc(a*b) with the product checked; NULL on overflow or exhaustion. */
 void *blur__alloc_array(size_t count, size_t size);
 
+/* ---- cpu.c ---- */
+
+/* Whether this CPU has every feature named in features[0..count) (a NULL ends the list
+ * early): "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512vnni"; an
+ * unknown name is false. Off x86-64 only the empty list holds. */
+bool blur__cpu_has(const char *const *features, size_t count);
+
 /* ---- border.c ---- */
 
 /* Maps a position i (any integer) to an index in [0, n) for the border mode, or -1 when the
