@@ -117,27 +117,24 @@ $(SHLIB): $(LIB_OBJ) $(BUILD)/libblur.map
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS_ALL) -o $@
 
-# --- SIMD variants of the fast path (fir.c picks one at run time): own -m flags per file ---
+# --- SIMD variants of the two fast paths (fir.c and decim.c each pick one at run time): own -m
+# flags per file ---
+SIMD_VARIANTS := fir_avx2 fir_avx512 decim_avx2 decim_avx512
 ifeq ($(shell $(CC) -dumpmachine 2>/dev/null | grep -c '^x86_64'),1)
-# -ffp-contract=off: the float passes multiply then add, as the generic code, never fused.
-SIMD_FLAGS_fir_avx2   := -mavx2 -ffp-contract=off
-SIMD_FLAGS_fir_avx512 := -mavx2 -mavx512f -mavx512bw -mavx512vl -mavx512vnni -ffp-contract=off
-$(BUILD)/lib/fir.o: ALL_CFLAGS += -DBLUR_HAVE_X86_SIMD
-$(BUILD)/lib/fir_avx2.o $(BUILD)/lib/fir_avx512.o: $(BUILD)/lib/%.o: src/%.c src/fir.h src/fir_simd.h src/internal.h | $(BUILD)/.deps
+# fir: -ffp-contract=off, the float passes multiply then add, as the generic code, never fused.
+SIMD_FLAGS_fir_avx2     := -mavx2 -ffp-contract=off
+SIMD_FLAGS_fir_avx512   := -mavx2 -mavx512f -mavx512bw -mavx512vl -mavx512vnni -ffp-contract=off
+# decim: each variant in its own vector width (decim_simd.h), multiply-adds fused.
+SIMD_FLAGS_decim_avx2   := -mavx2 -mfma
+SIMD_FLAGS_decim_avx512 := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq
+$(BUILD)/lib/fir.o $(BUILD)/lib/decim.o: ALL_CFLAGS += -DBLUR_HAVE_X86_SIMD
+$(SIMD_VARIANTS:%=$(BUILD)/lib/%.o): $(BUILD)/lib/%.o: src/%.c src/internal.h | $(BUILD)/.deps
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(SIMD_FLAGS_$*) -fPIC -c $< -o $@
 endif
 $(BUILD)/lib/fir.o: src/fir.h
-# The decimated path's variants (decim.c picks one at run time): own -m flags and vector width.
-ifeq ($(shell $(CC) -dumpmachine 2>/dev/null | grep -c '^x86_64'),1)
-SIMD_FLAGS_decim_avx2   := -mavx2 -mfma
-SIMD_FLAGS_decim_avx512 := -mavx2 -mfma -mavx512f -mavx512bw -mavx512vl -mavx512dq
-$(BUILD)/lib/decim.o: ALL_CFLAGS += -DBLUR_HAVE_X86_SIMD
-$(BUILD)/lib/decim_avx2.o $(BUILD)/lib/decim_avx512.o: $(BUILD)/lib/%.o: src/%.c src/decim.h src/decim_simd.h src/internal.h | $(BUILD)/.deps
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(SIMD_FLAGS_$*) -fPIC -c $< -o $@
-endif
-$(BUILD)/lib/decim.o: src/decim.h src/decim_simd.h
+$(BUILD)/lib/fir_avx2.o $(BUILD)/lib/fir_avx512.o: src/fir.h src/fir_simd.h
+$(BUILD)/lib/decim.o $(BUILD)/lib/decim_avx2.o $(BUILD)/lib/decim_avx512.o: src/decim.h src/decim_simd.h
 
 # --- tests ---
 $(BUILD)/tests/%: tests/%.c tests/testutil.h $(LIB) | $(BUILD)/.deps-test

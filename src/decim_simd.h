@@ -4,7 +4,7 @@
  * defines DV and DECIM_STAGE (the name of its stage function) first.
  *
  * Why a width per variant: gcc 12 keeps vectors wider than the instruction set's registers
- * (64 bytes under AVX2) in memory, round every multiply-add, which made the AVX2 kernel ten
+ * (64 bytes under AVX2) in memory, around every multiply-add, which made the AVX2 kernel ten
  * times slower than the AVX-512 one and slower than the FIR it replaces.
  *
  * The stages (decim.c has the whole picture): A, the vertical down pass, over the input rows
@@ -233,37 +233,21 @@ ALWAYS_INLINE void down_columns(const run_ctx *r, size_t l0, size_t l1)
     }
 }
 
-/* Stage C1: the coarse filter down each zh line (vertical), lines [l0, l1): tmp entry i =
- * output cell ycell.first_out + i. */
-ALWAYS_INLINE void coarse_vertical(const run_ctx *r, size_t l0, size_t l1)
+/* Stage C: the coarse filter a's kernel over lines [l0, l1) of `in` into `out`, entries
+ * [0, length): down each line (vertical: the taps 1 apart; in zh, out tmp, entry i = output cell
+ * ycell.first_out + i) or across lines (horizontal: the taps a cell's lines apart; in tmp, out
+ * v, line = output cell * channels + channel). */
+ALWAYS_INLINE void coarse_lines(const run_ctx *r, const decim_axis *a, const float *in,
+                                float *out, size_t apart, size_t length, size_t l0, size_t l1)
 {
-    const decim_axis *a = &r->f->axis[0];
     const int taps = 2 * a->coarse_radius + 1;
     for (size_t l = l0; l < l1; l++) {
-        const float *in = r->zh + l * r->line;
-        float *out = r->tmp + l * r->line;
-        for (size_t i = 0; i < r->ycell.out; i += DV) {
-            dv acc = {0};
-            for (int j = 0; j < taps; j++) acc += splat(a->coarse[j]) * LOAD(in + i + j);
-            STORE(out + i, acc);
-        }
-    }
-}
-
-/* Stage C2: the coarse filter across lines (horizontal), v lines [l0, l1) (output cells). */
-ALWAYS_INLINE void coarse_horizontal(const run_ctx *r, size_t l0, size_t l1)
-{
-    const decim_axis *a = &r->f->axis[1];
-    const int taps = 2 * a->coarse_radius + 1;
-    const size_t apart = r->ch * r->line; /* from one cell's line to the next one's */
-    for (size_t l = l0; l < l1; l++) {
-        const float *in = r->tmp + l * r->line;
-        float *out = r->v + l * r->line;
-        for (size_t i = 0; i < r->line; i += DV) {
+        const float *from = in + l * r->line;
+        for (size_t i = 0; i < length; i += DV) {
             dv acc = {0};
             for (int j = 0; j < taps; j++)
-                acc += splat(a->coarse[j]) * LOAD(in + (size_t)j * apart + i);
-            STORE(out + i, acc);
+                acc += splat(a->coarse[j]) * LOAD(from + (size_t)j * apart + i);
+            STORE(out + l * r->line + i, acc);
         }
     }
 }
@@ -343,8 +327,12 @@ void DECIM_STAGE(const run_ctx *r, stage st, size_t first, size_t last, float *s
     switch (st) {
     case STAGE_DOWN_ROWS: down_rows(r, first, last, scratch); break;
     case STAGE_DOWN_COLUMNS: down_columns(r, first, last); break;
-    case STAGE_COARSE_V: coarse_vertical(r, first, last); break;
-    case STAGE_COARSE_H: coarse_horizontal(r, first, last); break;
+    case STAGE_COARSE_V:
+        coarse_lines(r, &r->f->axis[0], r->zh, r->tmp, 1, r->ycell.out, first, last);
+        break;
+    case STAGE_COARSE_H:
+        coarse_lines(r, &r->f->axis[1], r->tmp, r->v, r->ch * r->line, r->line, first, last);
+        break;
     case STAGE_UP: up_tiles(r, first, last, scratch); break;
     }
 }
