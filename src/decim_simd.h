@@ -92,6 +92,27 @@ ALWAYS_INLINE void narrow(dv v, unsigned char *out)
 #endif
 }
 
+/* The first `left` of DV outputs (all DV when left >= DV) narrowed into out. */
+ALWAYS_INLINE void narrow_row(dv v, unsigned char *out, size_t left)
+{
+    if (left >= DV) {
+        narrow(v, out);
+    } else {
+        unsigned char last[DV];
+        narrow(v, last);
+        memcpy(out, last, left);
+    }
+}
+
+/* gcc -O2 keeps short loops rolled, and with them their vector arrays in memory. */
+#if defined(__clang__)
+#define UNROLL_TAPS _Pragma("unroll")
+#elif defined(__GNUC__)
+#define UNROLL_TAPS _Pragma("GCC unroll 8")
+#else
+#define UNROLL_TAPS
+#endif
+
 /* Writes vectors 0..vectors-1 of `block` transposed: value l of vector k to
  * out[l * stride + k], for l < lanes. A whole DV x DV block, with AVX-512, is transposed in
  * registers (64 shuffles, where 256 single stores took four times the instructions) and
@@ -294,28 +315,27 @@ ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *til
                     __builtin_prefetch(base + y * r->dst->stride + (b < n ? b : n - 1), 1);
             for (size_t j = 0; j < n; j += DV) {
                 dv u[UP_TAPS];
+                UNROLL_TAPS
                 for (size_t d = 0; d < UP_TAPS; d++) u[d] = LOAD(tile + (q + d) * n + j);
+                unsigned char *out = base + q * sy * r->dst->stride + j;
                 /* four output rows at a time: four independent chains of multiply-adds (the
                  * weight table has rows up to a multiple of four) */
-                for (size_t p0 = 0; p0 < rows; p0 += 4) {
+                for (size_t p0 = 0; p0 < rows; p0 += 4, out += 4 * r->dst->stride) {
                     const float *w = ay->up + p0 * UP_TAPS;
-                    dv acc[4] = {{0}, {0}, {0}, {0}};
-                    for (size_t d = 0; d < UP_TAPS; d++) {
-                        acc[0] += splat(w[d]) * u[d];
-                        acc[1] += splat(w[UP_TAPS + d]) * u[d];
-                        acc[2] += splat(w[2 * UP_TAPS + d]) * u[d];
-                        acc[3] += splat(w[3 * UP_TAPS + d]) * u[d];
+                    dv acc0 = splat(w[0]) * u[0], acc1 = splat(w[UP_TAPS]) * u[0],
+                       acc2 = splat(w[2 * UP_TAPS]) * u[0], acc3 = splat(w[3 * UP_TAPS]) * u[0];
+                    UNROLL_TAPS
+                    for (size_t d = 1; d < UP_TAPS; d++) {
+                        acc0 += splat(w[d]) * u[d];
+                        acc1 += splat(w[UP_TAPS + d]) * u[d];
+                        acc2 += splat(w[2 * UP_TAPS + d]) * u[d];
+                        acc3 += splat(w[3 * UP_TAPS + d]) * u[d];
                     }
-                    for (size_t p = p0; p < p0 + 4 && p < rows; p++) {
-                        unsigned char *out = base + (q * sy + p) * r->dst->stride + j;
-                        if (j + DV <= n) {
-                            narrow(acc[p - p0], out);
-                        } else {
-                            unsigned char last[DV];
-                            narrow(acc[p - p0], last);
-                            memcpy(out, last, n - j);
-                        }
-                    }
+                    const size_t more = rows - p0; /* rows of this group to write: 1..4+ */
+                    narrow_row(acc0, out, n - j);
+                    if (more > 1) narrow_row(acc1, out + r->dst->stride, n - j);
+                    if (more > 2) narrow_row(acc2, out + 2 * r->dst->stride, n - j);
+                    if (more > 3) narrow_row(acc3, out + 3 * r->dst->stride, n - j);
                 }
             }
         }
