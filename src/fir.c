@@ -429,11 +429,15 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
             const size_t c1 = n - c0 < BLOCK ? n : c0 + BLOCK;
             for (size_t k = 0; k < group; k++) {
                 if (fixed) {
+                    /* two rows at a time where the variant can (they share their input) */
                     const uint8_t *const *r8 = (const uint8_t *const *)rows + k;
                     int16_t *mid = (int16_t *)(void *)(ext + k * ext_len) + f->rx * ch;
-                    size_t done = var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid)
-                                            : c0;
+                    int16_t *next = k + 1 < group ? mid + ext_len * 2 : NULL;
+                    size_t done = var->vert
+                                      ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid, next)
+                                      : c0;
                     vert_u8(f, r8, done, c1, mid);
+                    if (next) vert_u8(f, r8 + 1, done, c1, next), k++;
                 } else {
                     const uint16_t *const *r16 = (const uint16_t *const *)rows + k;
                     float *mid = ext + k * ext_len + f->rx * ch;

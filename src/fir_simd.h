@@ -64,12 +64,64 @@ static inline __attribute__((always_inline)) void vert_step(const uint8_t *const
     );
 }
 
+/* Two output rows, centres r and r+1 of rows[0..2r+1], the same sums as vert_step's. Their
+ * terms share rows: the second row's term t reads rows r+1-t and r+1+t, the rows of the first
+ * row's terms t-1 and t+1, so each row is widened once for both, two zero-extending loads per
+ * term and row instead of four (those loads are shuffles, the pass's bound). At pair p, x[k]
+ * standing for rows[k] at the samples: xm = x[r-t0], xl = x[r-t1], xh = x[r+t0+1] (= x[r+t1])
+ * and xn = x[r+t1+1] are loaded; cu = x[r+t0] and cl = x[r+1-t0] are pair p-1's xn and xl. */
+static inline __attribute__((always_inline)) void vert_step2(const uint8_t *const *rows,
+                                                             size_t r, const int32_t *wpair,
+                                                             const __m128i shift, size_t i,
+                                                             int16_t *out0, int16_t *out1,
+                                                             const size_t U, const VEC round)
+{
+    const size_t terms = r + 1, full = terms / 2;
+    const VEC bias = SET1_32(32768);
+    VEC lo0[4], hi0[4], lo1[4], hi1[4], cu[4], cl[4];
+    FOR_U(lo0[u] = hi0[u] = lo1[u] = hi1[u] = round; cu[u] = cl[u] = ZERO;);
+    for (size_t p = 0; p <= full; p++) {
+        const size_t t0 = 2 * p, t1 = t0 + 1;
+        if (p == full && terms % 2 == 0) break;
+        VEC w = SET1_32(wpair[p]);
+        FOR_U(
+            size_t j = i + u * VN;
+            VEC xm = ZX_LOAD(rows[r - t0] + j), xh = ZX_LOAD(rows[r + t0 + 1] + j);
+            VEC s0a = t0 == 0 ? xm : ADD16(xm, cu[u]), s0b = t0 == 0 ? xh : ADD16(cl[u], xh);
+            VEC s1a = ZERO, s1b = ZERO; /* the last term alone when the count is odd */
+            if (p < full) {
+                VEC xl = ZX_LOAD(rows[r - t1] + j), xn = ZX_LOAD(rows[r + t1 + 1] + j);
+                s1a = ADD16(xl, xh);
+                s1b = ADD16(xm, xn);
+                cu[u] = xn;
+                cl[u] = xl;
+            }
+            lo0[u] = DP(lo0[u], UNPLO(s0a, s1a), w);
+            hi0[u] = DP(hi0[u], UNPHI(s0a, s1a), w);
+            lo1[u] = DP(lo1[u], UNPLO(s0b, s1b), w);
+            hi1[u] = DP(hi1[u], UNPHI(s0b, s1b), w);
+        );
+    }
+    FOR_U(
+        VEC a = SUB32(SRA32(lo0[u], shift), bias), b = SUB32(SRA32(hi0[u], shift), bias);
+        STORE16(out0 + i + u * VN, PACKS32(a, b));
+        a = SUB32(SRA32(lo1[u], shift), bias), b = SUB32(SRA32(hi1[u], shift), bias);
+        STORE16(out1 + i + u * VN, PACKS32(a, b));
+    );
+}
+
 size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv, size_t from,
-               size_t to, int16_t *out)
+               size_t to, int16_t *out, int16_t *out_next)
 {
     const VEC round = SET1_32(sv > 8 ? 1 << (sv - 9) : 0);
     const __m128i shift = _mm_cvtsi32_si128(sv - 8);
     size_t i = from;
+    if (out_next) {
+        for (; i + UNROLL / 2 * VN <= to; i += UNROLL / 2 * VN)
+            vert_step2(rows, r, wpair, shift, i, out, out_next, UNROLL / 2, round);
+        for (; i + VN <= to; i += VN) vert_step2(rows, r, wpair, shift, i, out, out_next, 1, round);
+        return i;
+    }
     for (; i + UNROLL * VN <= to; i += UNROLL * VN)
         vert_step(rows, r, wpair, shift, i, out, UNROLL, round);
     for (; i + VN <= to; i += VN) vert_step(rows, r, wpair, shift, i, out, 1, round);
