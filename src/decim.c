@@ -281,10 +281,11 @@ typedef struct stage_job {
     const run_ctx *r;
     decim_stage_fn *kernel;
     stage st;
-    size_t first, last;
+    blur__chunks *units;
     blur_error err;
 } stage_job;
 
+/* Takes chunks of the stage's units until none is left, with one scratch for all of them. */
 static void *stage_thread(void *arg)
 {
     stage_job *job = arg;
@@ -294,25 +295,27 @@ static void *stage_thread(void *arg)
         job->err = BLUR_ERR_NOMEM;
         return NULL;
     }
-    job->kernel(job->r, job->st, job->first, job->last, scratch);
+    size_t first, last;
+    while (blur__chunks_take(job->units, &first, &last))
+        job->kernel(job->r, job->st, first, last, scratch);
     free_floats(scratch);
     return NULL;
 }
 
-/* Runs one stage over [0, count) split in `threads` ranges, each a multiple of `grain`. */
+/* Runs one stage over [0, count) on `threads` threads, in chunks of whole grains: eight a
+ * thread (one chunk on one thread). */
 static blur_error run_stage(const run_ctx *r, stage st, size_t count, size_t grain,
                             unsigned threads)
 {
     stage_job jobs[256];
-    size_t units = (count + grain - 1) / grain;
-    if (threads > units) threads = units ? (unsigned)units : 1;
+    size_t grains = (count + grain - 1) / grain;
+    if (threads > grains) threads = grains ? (unsigned)grains : 1;
     if (threads > 256) threads = 256;
+    blur__chunks units;
+    const size_t per_chunk = threads == 1 ? grains : (grains + 8 * threads - 1) / (8 * threads);
+    blur__chunks_init(&units, count, per_chunk * grain, grain);
     decim_stage_fn *kernel = pick_kernel();
-    for (unsigned t = 0; t < threads; t++) {
-        size_t a = units * t / threads * grain, b = units * (t + 1) / threads * grain;
-        jobs[t] = (stage_job){r, kernel, st, a < count ? a : count, b < count ? b : count,
-                              BLUR_OK};
-    }
+    for (unsigned t = 0; t < threads; t++) jobs[t] = (stage_job){r, kernel, st, &units, BLUR_OK};
     blur__run_parallel(stage_thread, jobs, sizeof jobs[0], threads);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;

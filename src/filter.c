@@ -432,6 +432,7 @@ typedef struct band_job {
     const blur__pipeline *pl;
     size_t y0, y1;
     blur_error err;
+    blur__chunks *rows; /* blur_plan_run's threads: bands of rows taken from here */
 } band_job;
 
 /* Output rows y0..y1 of the separable filter, in double precision. */
@@ -502,10 +503,30 @@ static void run_band(band_job *job)
         job->err = exact_band(job->plan, job->pl, job->y0, job->y1);
 }
 
+/* Bands taken from the shared rows until none is left (or one fails). */
 static void *band_thread(void *arg)
 {
-    run_band(arg);
+    band_job *job = arg;
+    while (!job->err && blur__chunks_take(job->rows, &job->y0, &job->y1)) run_band(job);
     return NULL;
+}
+
+void blur__chunks_init(blur__chunks *chunks, size_t units, size_t size, size_t grain)
+{
+    if (grain == 0) grain = 1;
+    size = size < grain ? grain : (size + grain - 1) / grain * grain;
+    atomic_init(&chunks->next, 0);
+    chunks->units = units;
+    chunks->size = size;
+}
+
+bool blur__chunks_take(blur__chunks *chunks, size_t *first, size_t *last)
+{
+    size_t k = atomic_fetch_add_explicit(&chunks->next, 1, memory_order_relaxed);
+    if (k >= (chunks->units + chunks->size - 1) / chunks->size) return false;
+    *first = k * chunks->size;
+    *last = chunks->units - *first < chunks->size ? chunks->units : *first + chunks->size;
+    return true;
 }
 
 void blur__run_parallel(void *(*work)(void *), void *jobs, size_t job_size, unsigned count)
@@ -636,11 +657,16 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
         return blur__decim_run(plan->decim, src, dst, threads);
     err = limit_threads_by_memory(plan, src, &threads);
     if (err) return err;
+    /* Four bands a thread, each at least 8 times the vertical radius (a band reads its
+     * radius of rows above and below again, and the exact engine fills its ring with them);
+     * one thread does the image in one band. */
+    const size_t radius = plan->full2d ? plan->mask.rows / 2 : plan->axis[0].taps / 2;
+    size_t band = threads == 1 ? src->height : (src->height + 4 * threads - 1) / (4 * threads);
+    if (band < 8 * radius + 64) band = 8 * radius + 64;
+    blur__chunks rows;
+    blur__chunks_init(&rows, src->height, band, 1);
     band_job jobs[256];
-    for (unsigned t = 0; t < threads; t++) {
-        jobs[t] = (band_job){plan, &pl, src->height * t / threads,
-                             src->height * (t + 1) / threads, BLUR_OK};
-    }
+    for (unsigned t = 0; t < threads; t++) jobs[t] = (band_job){plan, &pl, 0, 0, BLUR_OK, &rows};
     blur__run_parallel(band_thread, jobs, sizeof jobs[0], threads);
     for (unsigned t = 0; t < threads; t++)
         if (jobs[t].err) return jobs[t].err;
@@ -662,7 +688,7 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
     if (err) return err;
     blur__pipeline pl;
     pipeline_init(plan, shape, row_at, rows, out, y0, out_stride, &pl);
-    band_job job = {plan, &pl, y0, y1, BLUR_OK};
+    band_job job = {plan, &pl, y0, y1, BLUR_OK, NULL};
     run_band(&job);
     return job.err;
 }

@@ -5,6 +5,7 @@
 
 #include "blur.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -28,6 +29,20 @@ unsigned blur__worker_threads(unsigned wanted);
  * start (same result, less parallel). Returns when all are done; each job reports its own
  * error. */
 void blur__run_parallel(void *(*work)(void *), void *jobs, size_t job_size, unsigned count);
+
+/* Work handed out in chunks: the threads of blur__run_parallel each take the next chunk of
+ * [0, units) when they are done with one, so a core slowed by another process leaves its
+ * share to the others instead of holding them all up. Results never depend on who does what:
+ * every user computes each unit the same way whatever the chunk. */
+typedef struct blur__chunks {
+    atomic_size_t next; /* the next chunk to hand out */
+    size_t units, size; /* [0, units), size units a chunk (the last may be shorter) */
+} blur__chunks;
+
+/* size is rounded up to a multiple of grain (at least one grain). */
+void blur__chunks_init(blur__chunks *chunks, size_t units, size_t size, size_t grain);
+/* The next chunk [*first, *last), or false when none is left. */
+bool blur__chunks_take(blur__chunks *chunks, size_t *first, size_t *last);
 
 /* malloc(a*b) with the product checked; NULL on overflow or exhaustion. */
 void *blur__alloc_array(size_t count, size_t size);
