@@ -14,12 +14,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Vertical pass: rows[0..2r] are the input rows y-r..y+r (u8), out gets biased values.
- * wpair[p] packs the weights of terms 2p (low 16 bits) and 2p+1 (high 16 bits); terms = r+1.
- * With out_next, row y+1 too (rows[0..2r+1]), into out_next. Does the samples
- * [from, return value) of [from, to); the caller finishes the rest. */
+/* Vertical pass: rows[0..2r] are the input rows y-r..y+r (u8), out[0] gets biased values;
+ * with count > 1 (at most FIR_VERT_ROWS), rows y+1 .. y+count-1 too (rows[0..2r+count-1])
+ * into out[1..count-1]. wpair[p] packs the weights of terms 2p (low 16 bits) and 2p+1 (high
+ * 16 bits); terms = r+1. Does the samples [from, return value) of [from, to) of every row;
+ * the caller finishes the rest. */
+enum { FIR_VERT_ROWS = 4 };
 typedef size_t fir_vert_fn(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                           size_t from, size_t to, int16_t *out, int16_t *out_next);
+                           size_t from, size_t to, int16_t *const *out, size_t count);
 /* Horizontal pass: ext holds the biased row with r*C samples of border on each side; writes
  * out[0, return value). wpair packs taps 2p and 2p+1 of the 2r+1 taps. pairs is scratch for
  * BLUR__FIR_PAIRS(n + 2r*C) int32; ext must be readable (and initialized) up to
@@ -60,11 +62,11 @@ size_t blur__fir_horiz_f_avx512(const float *ext, size_t n, size_t step, size_t 
                                 const float *w, float *acc);
 
 size_t blur__fir_vert_avx2(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                           size_t from, size_t to, int16_t *out, int16_t *out_next);
+                           size_t from, size_t to, int16_t *const *out, size_t count);
 size_t blur__fir_horiz_avx2(const int16_t *ext, size_t n, size_t step, size_t r,
                             const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 size_t blur__fir_vert_avx512(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
-                             size_t from, size_t to, int16_t *out, int16_t *out_next);
+                             size_t from, size_t to, int16_t *const *out, size_t count);
 size_t blur__fir_horiz_avx512(const int16_t *ext, size_t n, size_t step, size_t r,
                               const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 

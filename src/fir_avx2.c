@@ -69,6 +69,7 @@ static inline void store_out1(uint8_t *p, __m256i v)
 #define VN 16
 #define VN32 8
 #define UNROLL 2
+#define VROWS 2
 #define HUNROLL 6
 #define PAIR_BUILD(a, b, p0, p1) pair_build(a, b, &(p0), &(p1))
 #define STORE_OUT1 store_out1

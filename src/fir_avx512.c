@@ -54,6 +54,7 @@ size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
 #define VN 32
 #define VN32 16
 #define UNROLL 4
+#define VROWS 4
 #define HUNROLL 8
 #define PAIR_BUILD(a, b, p0, p1) pair_build(a, b, &(p0), &(p1))
 #define STORE_OUT1(p, v) _mm_storeu_si128((__m128i *)(void *)(p), _mm512_cvtusepi32_epi8(v))

@@ -33,98 +33,106 @@
         if (u < U) { __VA_ARGS__ }                  \
     } while (0)
 
-static inline __attribute__((always_inline)) void vert_step(const uint8_t *const *rows,
+/* FOR_U's loop over the N output rows of vert_rows, q = 0..N-1. */
+#define FOR_Q(...)                                  \
+    do {                                            \
+        size_t q = 0;                               \
+        if (q < N) { __VA_ARGS__ }                  \
+        q = 1;                                      \
+        if (q < N) { __VA_ARGS__ }                  \
+        q = 2;                                      \
+        if (q < N) { __VA_ARGS__ }                  \
+        q = 3;                                      \
+        if (q < N) { __VA_ARGS__ }                  \
+    } while (0)
+
+/* N output rows at once, centres r .. r+N-1 of rows[0..2r+N-1], U vectors of samples each.
+ * Their terms share input rows: term t of the N rows reads rows r-t .. r-t+N-1 (below) and
+ * r+t .. r+t+N-1 (above), one row further out on each side than term t-1's, so each input
+ * row is widened once for all N: N + 2r zero-extending loads for N rows, where one row alone
+ * takes 2r + 1 (those loads are shuffles, the pass's bound). low[q][u] and high[q][u] hold
+ * the current term's two rows for output row q; the sums are exactly vert_u8's. The first
+ * pair of terms (the centre alone, then term 1) and a last term without a partner are done
+ * outside the loop, which gcc then compiles without moving registers around. */
+typedef VEC vert_window[4][4];
+
+/* low and high moved on to term t, the two new rows loaded. */
+static inline __attribute__((always_inline)) void next_term(const uint8_t *const *rows,
+                                                            size_t r, size_t t, size_t i,
+                                                            vert_window low, vert_window high,
+                                                            const size_t N, const size_t U)
+{
+    FOR_U(FOR_Q(if (q + 1 < N) low[N - 1 - q][u] = low[N - 2 - q][u];
+                if (q + 1 < N) high[q][u] = high[q + 1][u];);
+          low[0][u] = ZX_LOAD(rows[r - t] + i + u * VN);
+          high[N - 1][u] = ZX_LOAD(rows[r + t + N - 1] + i + u * VN););
+}
+
+static inline __attribute__((always_inline)) void vert_rows(const uint8_t *const *rows,
                                                             size_t r, const int32_t *wpair,
                                                             const __m128i shift, size_t i,
-                                                            int16_t *out, const size_t U,
-                                                            const VEC round)
+                                                            int16_t *const *out, const size_t N,
+                                                            const size_t U, const VEC round)
 {
-    const size_t terms = r + 1, full = terms / 2;
     const VEC bias = SET1_32(32768);
-    VEC lo[4], hi[4];
-    FOR_U(lo[u] = hi[u] = round;);
-    for (size_t p = 0; p <= full; p++) {
-        size_t t0 = 2 * p, t1 = t0 + 1;
-        if (p == full && terms % 2 == 0) break;
-        VEC w = SET1_32(wpair[p]);
-        FOR_U(
-            size_t j = i + u * VN;
-            VEC s0 = t0 == 0 ? ZX_LOAD(rows[r] + j)
-                             : ADD16(ZX_LOAD(rows[r - t0] + j), ZX_LOAD(rows[r + t0] + j));
-            /* the last term alone when the count is odd; its partner's weight is 0 */
-            VEC s1 = p == full ? ZERO
-                               : ADD16(ZX_LOAD(rows[r - t1] + j), ZX_LOAD(rows[r + t1] + j));
-            lo[u] = DP(lo[u], UNPLO(s0, s1), w);
-            hi[u] = DP(hi[u], UNPHI(s0, s1), w);
-        );
+    vert_window lo, hi, low, high, s0;
+#define TERM_PAIR(p, S1)                                                                     \
+    do {                                                                                     \
+        const VEC w = SET1_32(wpair[p]);                                                     \
+        FOR_U(FOR_Q(VEC s1 = (S1); lo[q][u] = DP(lo[q][u], UNPLO(s0[q][u], s1), w);          \
+                    hi[q][u] = DP(hi[q][u], UNPHI(s0[q][u], s1), w);););                     \
+    } while (0)
+    FOR_U(FOR_Q(lo[q][u] = hi[q][u] = round;
+                s0[q][u] = low[q][u] = high[q][u] = ZX_LOAD(rows[r + q] + i + u * VN);););
+    if (r >= 1) next_term(rows, r, 1, i, low, high, N, U);
+    TERM_PAIR(0, r >= 1 ? ADD16(low[q][u], high[q][u]) : ZERO);
+    size_t p = 1;
+    for (; 2 * p + 1 <= r; p++) {
+        next_term(rows, r, 2 * p, i, low, high, N, U);
+        FOR_U(FOR_Q(s0[q][u] = ADD16(low[q][u], high[q][u]);););
+        next_term(rows, r, 2 * p + 1, i, low, high, N, U);
+        TERM_PAIR(p, ADD16(low[q][u], high[q][u]));
     }
-    FOR_U(
-        VEC a = SUB32(SRA32(lo[u], shift), bias), b = SUB32(SRA32(hi[u], shift), bias);
-        STORE16(out + i + u * VN, PACKS32(a, b));
-    );
+    if (2 * p == r) { /* an odd count of terms: the last alone, its partner's weight 0 */
+        next_term(rows, r, 2 * p, i, low, high, N, U);
+        FOR_U(FOR_Q(s0[q][u] = ADD16(low[q][u], high[q][u]);););
+        TERM_PAIR(p, ZERO);
+    }
+#undef TERM_PAIR
+    FOR_Q(FOR_U(
+        VEC a = SUB32(SRA32(lo[q][u], shift), bias), b = SUB32(SRA32(hi[q][u], shift), bias);
+        STORE16(out[q] + i + u * VN, PACKS32(a, b));
+    ););
 }
 
-/* Two output rows, centres r and r+1 of rows[0..2r+1], the same sums as vert_step's. Their
- * terms share rows: the second row's term t reads rows r+1-t and r+1+t, the rows of the first
- * row's terms t-1 and t+1, so each row is widened once for both, two zero-extending loads per
- * term and row instead of four (those loads are shuffles, the pass's bound). At pair p, x[k]
- * standing for rows[k] at the samples: xm = x[r-t0], xl = x[r-t1], xh = x[r+t0+1] (= x[r+t1])
- * and xn = x[r+t1+1] are loaded; cu = x[r+t0] and cl = x[r+1-t0] are pair p-1's xn and xl. */
-static inline __attribute__((always_inline)) void vert_step2(const uint8_t *const *rows,
-                                                             size_t r, const int32_t *wpair,
-                                                             const __m128i shift, size_t i,
-                                                             int16_t *out0, int16_t *out1,
-                                                             const size_t U, const VEC round)
-{
-    const size_t terms = r + 1, full = terms / 2;
-    const VEC bias = SET1_32(32768);
-    VEC lo0[4], hi0[4], lo1[4], hi1[4], cu[4], cl[4];
-    FOR_U(lo0[u] = hi0[u] = lo1[u] = hi1[u] = round; cu[u] = cl[u] = ZERO;);
-    for (size_t p = 0; p <= full; p++) {
-        const size_t t0 = 2 * p, t1 = t0 + 1;
-        if (p == full && terms % 2 == 0) break;
-        VEC w = SET1_32(wpair[p]);
-        FOR_U(
-            size_t j = i + u * VN;
-            VEC xm = ZX_LOAD(rows[r - t0] + j), xh = ZX_LOAD(rows[r + t0 + 1] + j);
-            VEC s0a = t0 == 0 ? xm : ADD16(xm, cu[u]), s0b = t0 == 0 ? xh : ADD16(cl[u], xh);
-            VEC s1a = ZERO, s1b = ZERO; /* the last term alone when the count is odd */
-            if (p < full) {
-                VEC xl = ZX_LOAD(rows[r - t1] + j), xn = ZX_LOAD(rows[r + t1 + 1] + j);
-                s1a = ADD16(xl, xh);
-                s1b = ADD16(xm, xn);
-                cu[u] = xn;
-                cl[u] = xl;
-            }
-            lo0[u] = DP(lo0[u], UNPLO(s0a, s1a), w);
-            hi0[u] = DP(hi0[u], UNPHI(s0a, s1a), w);
-            lo1[u] = DP(lo1[u], UNPLO(s0b, s1b), w);
-            hi1[u] = DP(hi1[u], UNPHI(s0b, s1b), w);
-        );
-    }
-    FOR_U(
-        VEC a = SUB32(SRA32(lo0[u], shift), bias), b = SUB32(SRA32(hi0[u], shift), bias);
-        STORE16(out0 + i + u * VN, PACKS32(a, b));
-        a = SUB32(SRA32(lo1[u], shift), bias), b = SUB32(SRA32(hi1[u], shift), bias);
-        STORE16(out1 + i + u * VN, PACKS32(a, b));
-    );
-}
-
+/* Rows in groups of VROWS (the most whose window fits the registers), then 2, then 1; a
+ * single row takes UNROLL vectors at a time for independent chains. */
 size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv, size_t from,
-               size_t to, int16_t *out, int16_t *out_next)
+               size_t to, int16_t *const *out, size_t count)
 {
     const VEC round = SET1_32(sv > 8 ? 1 << (sv - 9) : 0);
     const __m128i shift = _mm_cvtsi32_si128(sv - 8);
     size_t i = from;
-    if (out_next) {
-        for (; i + UNROLL / 2 * VN <= to; i += UNROLL / 2 * VN)
-            vert_step2(rows, r, wpair, shift, i, out, out_next, UNROLL / 2, round);
-        for (; i + VN <= to; i += VN) vert_step2(rows, r, wpair, shift, i, out, out_next, 1, round);
-        return i;
+    for (size_t k = 0; k < count;) {
+        i = from;
+        if (count - k >= VROWS) {
+            for (; i + VN <= to; i += VN)
+                vert_rows(rows + k, r, wpair, shift, i, out + k, VROWS, 1, round);
+            k += VROWS;
+        } else if (count - k >= 2) {
+            for (; i + UNROLL / 2 * VN <= to; i += UNROLL / 2 * VN)
+                vert_rows(rows + k, r, wpair, shift, i, out + k, 2, UNROLL / 2, round);
+            for (; i + VN <= to; i += VN)
+                vert_rows(rows + k, r, wpair, shift, i, out + k, 2, 1, round);
+            k += 2;
+        } else {
+            for (; i + UNROLL * VN <= to; i += UNROLL * VN)
+                vert_rows(rows + k, r, wpair, shift, i, out + k, 1, UNROLL, round);
+            for (; i + VN <= to; i += VN)
+                vert_rows(rows + k, r, wpair, shift, i, out + k, 1, 1, round);
+            k += 1;
+        }
     }
-    for (; i + UNROLL * VN <= to; i += UNROLL * VN)
-        vert_step(rows, r, wpair, shift, i, out, UNROLL, round);
-    for (; i + VN <= to; i += VN) vert_step(rows, r, wpair, shift, i, out, 1, round);
     return i;
 }
 
