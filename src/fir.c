@@ -367,10 +367,12 @@ static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, con
  * input rows of a block (16 kB of 8-bit samples at sigma 3) stay in L1 while the GROUP output
  * rows are summed from them. One row at a time, each output row read its 2r+1 input rows from
  * L2 (and the premultiplied 16-bit rows of an RGBA image from L3): that bound the vertical
- * pass. With few taps (r <= SMALL_R) one row at a time is still faster: its extended row stays
- * in L1 for the horizontal pass. 6000x4000 RGB, 1 thread, best of 5 rounds: sigma 1 29.4 ms
- * one at a time, 31.3 grouped; sigma 3 55.4 and 48.9; sigma 10 146 and 110. */
-enum { GROUP = 8, BLOCK = 512, SMALL_R = 4 };
+ * pass. 6000x4000 RGB, 1 thread, best of 5 rounds: sigma 3 55.4 ms one at a time, 48.9
+ * grouped; sigma 10 146 and 110. Small radii were once faster a row at a time; since the
+ * vertical pass shares its input between rows (vert_rows) grouping wins there too (medians
+ * of 7, three rounds: RGB sigma 1 35 -> 29.5 ms, sigma 0.5 29 -> 23.7, gray sigma 1 12 ->
+ * 10.3, premultiplied RGBA unchanged). */
+enum { GROUP = 8, BLOCK = 512 };
 
 blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y0, size_t y1)
 {
@@ -412,9 +414,8 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
                  : c + 1 < ch   ? (float)(f->cval * f->cval)
                                 : (float)(f->cval * 255.0);
     }
-    const size_t most = f->ry <= SMALL_R ? 1 : GROUP;
-    for (size_t y = y0; y < y1; y += most) {
-        const size_t group = y1 - y < most ? y1 - y : most;
+    for (size_t y = y0; y < y1; y += GROUP) {
+        const size_t group = y1 - y < GROUP ? y1 - y : GROUP;
         for (size_t j = 0; j < 2 * f->ry + group; j++) {
             long v = (long)y + (long)j - (long)f->ry;
             if (premultiplied) { /* premul_row maps v by the border rule itself, on a miss */
