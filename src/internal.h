@@ -305,11 +305,12 @@ const char *blur__fir_variant_name(void);
 
 /* ---- decim.c: the O(1)-per-pixel Gaussian for large sigma, by decimation (AUTO, 8-bit) ---- */
 
-/* From this sigma the decimated filter is faster than the fixed-point FIR (make bench with
- * --decim-min-sigma 6 and 1e9, interleaved, 6000x4000, AVX-512 on a 2-core Zen 4, best of three
- * medians of 5, 1 thread, FIR / decimated ms: RGB sigma 7: 127 / 136, 8: 153 / 134,
- * 9: 147 / 140, 10: 176 / 105; gray 7: 53 / 51, 8: 59 / 43, 10: 61 / 33). */
-#define BLUR__DECIM_MIN_SIGMA 8.0
+/* From this sigma the decimated filter is faster than the fixed-point FIR: where its step
+ * reaches 4 (sigma / 2.4, decim.c); at step 3 (sigma 7.2 to 9.6) the two are even. make bench
+ * with --decim-min-sigma 6 and 1e9, interleaved, 6000x4000, AVX-512 on a 2-core Zen 4, medians
+ * of 7, three rounds, 1 thread, FIR / decimated ms: RGB sigma 8: 116-131 / 125-135, 9:
+ * 113-142 / 131-138, 9.6: 118-119 / 95; gray 8: 38-39 / 38-45, 9.6: 43-44 / 27. */
+#define BLUR__DECIM_MIN_SIGMA 9.6
 /* Nor below this one, whatever blur__decim_min_sigma says: the chain's own blur (the anti-alias
  * Gaussian twice, 0.8 * 3 * sqrt 2 at the smallest step) must stay well below sigma for the fit
  * (at 6, 99.975 % of pixels exact or more on the photos of tests/fit_decim.py). */
