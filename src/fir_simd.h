@@ -33,7 +33,7 @@
         if (u < U) { __VA_ARGS__ }                  \
     } while (0)
 
-/* FOR_U's loop over the N output rows of vert_rows, q = 0..N-1. */
+/* As FOR_U, over the N output rows of vert_rows: q = 0..N-1 (N a constant too). */
 #define FOR_Q(...)                                  \
     do {                                            \
         size_t q = 0;                               \
