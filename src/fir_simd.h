@@ -9,42 +9,26 @@
  * keep the units busy; the weight broadcast is shared too. U is a constant after inlining, and
  * FOR_U spells the loop over it out (gcc -O2 would keep a rolled loop's accumulators in memory).
  */
-#define FOR_U(...)                                  \
+#define FOR_N(v, n, from, ...)                      \
     do {                                            \
-        size_t u = 0;                               \
-        if (u < U) { __VA_ARGS__ }                  \
-        u = 1;                                      \
-        if (u < U) { __VA_ARGS__ }                  \
-        u = 2;                                      \
-        if (u < U) { __VA_ARGS__ }                  \
-        u = 3;                                      \
-        if (u < U) { __VA_ARGS__ }                  \
+        size_t v = (from);                          \
+        if (v < (n)) { __VA_ARGS__ }                \
+        v = (from) + 1;                             \
+        if (v < (n)) { __VA_ARGS__ }                \
+        v = (from) + 2;                             \
+        if (v < (n)) { __VA_ARGS__ }                \
+        v = (from) + 3;                             \
+        if (v < (n)) { __VA_ARGS__ }                \
     } while (0)
+#define FOR_U(...) FOR_N(u, U, 0, __VA_ARGS__)
 #define FOR_U8(...)                                 \
     do {                                            \
-        FOR_U(__VA_ARGS__);                         \
-        size_t u = 4;                               \
-        if (u < U) { __VA_ARGS__ }                  \
-        u = 5;                                      \
-        if (u < U) { __VA_ARGS__ }                  \
-        u = 6;                                      \
-        if (u < U) { __VA_ARGS__ }                  \
-        u = 7;                                      \
-        if (u < U) { __VA_ARGS__ }                  \
+        FOR_N(u, U, 0, __VA_ARGS__);                \
+        FOR_N(u, U, 4, __VA_ARGS__);                \
     } while (0)
 
 /* As FOR_U, over the N output rows of vert_rows: q = 0..N-1 (N a constant too). */
-#define FOR_Q(...)                                  \
-    do {                                            \
-        size_t q = 0;                               \
-        if (q < N) { __VA_ARGS__ }                  \
-        q = 1;                                      \
-        if (q < N) { __VA_ARGS__ }                  \
-        q = 2;                                      \
-        if (q < N) { __VA_ARGS__ }                  \
-        q = 3;                                      \
-        if (q < N) { __VA_ARGS__ }                  \
-    } while (0)
+#define FOR_Q(...) FOR_N(q, N, 0, __VA_ARGS__)
 
 /* N output rows at once, centres r .. r+N-1 of rows[0..2r+N-1], U vectors of samples each.
  * Their terms share input rows: term t of the N rows reads rows r-t .. r-t+N-1 (below) and
