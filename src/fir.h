@@ -31,14 +31,14 @@ typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
                             const int32_t *wpair, int sh, int32_t *pairs, uint8_t *out);
 
 /* The float passes (fir.c's vert_float, horiz_float), same contracts (vert: the samples
- * [from, return value) of [from, to); horiz: [0, return value)).
+ * [from, return value) of [from, to) of each of its count rows; horiz: [0, return value)).
  * vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
  * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k in class order: k = c, c+P, c+2P, ... for
  *        c = 0, 1, ..., P-1, with P = BLUR__FIR_FLOAT_CLASS(step) (taps P apart read whole
  *        vectors apart, so the SIMD code shares their loads); multiply then add, in float. */
 #define BLUR__FIR_FLOAT_CLASS(step) ((step) % 2 ? 16u : (step) % 4 ? 8u : (step) % 8 ? 4u : 2u)
 typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t from,
-                             size_t to, float *out);
+                             size_t to, float *const *out, size_t count);
 typedef size_t fir_horiz_f_fn(const float *ext, size_t n, size_t step, size_t taps,
                               const float *w, float *acc);
 /* Premultiplied alpha on RGBA rows, the arithmetic of fir.c's generic code: premul writes
@@ -53,11 +53,11 @@ size_t blur__fir_premul4_avx512(const uint8_t *in, size_t pixels, uint16_t *out)
 size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out);
 
 size_t blur__fir_vert_f_avx2(const uint16_t *const *rows, size_t r, const float *w,
-                             size_t from, size_t to, float *out);
+                             size_t from, size_t to, float *const *out, size_t count);
 size_t blur__fir_horiz_f_avx2(const float *ext, size_t n, size_t step, size_t taps,
                               const float *w, float *acc);
 size_t blur__fir_vert_f_avx512(const uint16_t *const *rows, size_t r, const float *w,
-                             size_t from, size_t to, float *out);
+                               size_t from, size_t to, float *const *out, size_t count);
 size_t blur__fir_horiz_f_avx512(const float *ext, size_t n, size_t step, size_t taps,
                                 const float *w, float *acc);
 

@@ -40,15 +40,19 @@
  * outside the loop, which gcc then compiles without moving registers around. */
 typedef VEC vert_window[4][4];
 
+/* The windows of vector u moved one row further out (the rows at low[0][u] and
+ * high[N-1][u] are then loaded by the caller). Also vert_f_rows's. */
+#define SLIDE_OUT(low, high)                                                                 \
+    FOR_Q(if (q + 1 < N) low[N - 1 - q][u] = low[N - 2 - q][u];                              \
+          if (q + 1 < N) high[q][u] = high[q + 1][u];)
+
 /* low and high moved on to term t, the two new rows loaded. */
 static inline __attribute__((always_inline)) void next_term(const uint8_t *const *rows,
                                                             size_t r, size_t t, size_t i,
                                                             vert_window low, vert_window high,
                                                             const size_t N, const size_t U)
 {
-    FOR_U(FOR_Q(if (q + 1 < N) low[N - 1 - q][u] = low[N - 2 - q][u];
-                if (q + 1 < N) high[q][u] = high[q + 1][u];);
-          low[0][u] = ZX_LOAD(rows[r - t] + i + u * VN);
+    FOR_U(SLIDE_OUT(low, high); low[0][u] = ZX_LOAD(rows[r - t] + i + u * VN);
           high[N - 1][u] = ZX_LOAD(rows[r + t + N - 1] + i + u * VN););
 }
 
@@ -203,32 +207,45 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
  * vector of outputs at a time, each lane doing the same float operations in the same order
  * (multiply, then add: no fused multiply-add), so every variant gives the generic bits ---- */
 
-/* U vectors at once: each lane's chain of adds is latency-bound, so independent vectors
- * keep the units busy (as in the fixed-point passes). */
-static inline __attribute__((always_inline)) void vert_f_step(const uint16_t *const *rows,
+/* N rows at once, U vectors each, sharing their input rows as vert_rows does; each input row
+ * is converted to float once (exactly: at most 65535), and float(a + b) of vert_float is
+ * float(a) + float(b) (exact too, below 2^24), so the bits are vert_float's. Independent
+ * rows and vectors keep the latency-bound chains of adds busy. */
+typedef VECF vert_window_f[4][4];
+
+static inline __attribute__((always_inline)) void vert_f_rows(const uint16_t *const *rows,
                                                               size_t r, const float *w, size_t i,
-                                                              float *out, const size_t U)
+                                                              float *const *out, const size_t N,
+                                                              const size_t U)
 {
-    VECF acc[4];
+    vert_window_f acc, low, high;
     const VECF w0 = SET1F(w[0]);
-    FOR_U(acc[u] = MULF(w0, CVTF(ZX16_LOAD(rows[r] + i + u * VNF))););
+    FOR_U(FOR_Q(low[q][u] = high[q][u] = CVTF(ZX16_LOAD(rows[r + q] + i + u * VNF));
+                acc[q][u] = MULF(w0, low[q][u]);););
     for (size_t t = 1; t <= r; t++) {
         const VECF wt = SET1F(w[t]);
-        const uint16_t *above = rows[r - t] + i, *below = rows[r + t] + i;
-        FOR_U(
-            VEC s = ADD32(ZX16_LOAD(above + u * VNF), ZX16_LOAD(below + u * VNF));
-            acc[u] = ADDF(acc[u], MULF(wt, CVTF(s)));
-        );
+        FOR_U(SLIDE_OUT(low, high); low[0][u] = CVTF(ZX16_LOAD(rows[r - t] + i + u * VNF));
+              high[N - 1][u] = CVTF(ZX16_LOAD(rows[r + t + N - 1] + i + u * VNF));
+              FOR_Q(acc[q][u] = ADDF(acc[q][u], MULF(wt, ADDF(low[q][u], high[q][u])));););
     }
-    FOR_U(STOREF(out + i + u * VNF, acc[u]););
+    FOR_Q(FOR_U(STOREF(out[q] + i + u * VNF, acc[q][u]);););
 }
 
 size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t from, size_t to,
-                 float *out)
+                 float *const *out, size_t count)
 {
     size_t i = from;
-    for (; i + 4 * VNF <= to; i += 4 * VNF) vert_f_step(rows, r, w, i, out, 4);
-    for (; i + VNF <= to; i += VNF) vert_f_step(rows, r, w, i, out, 1);
+    for (size_t k = 0; k < count;) {
+        i = from;
+        if (count - k >= VROWS) {
+            for (; i + VNF <= to; i += VNF) vert_f_rows(rows + k, r, w, i, out + k, VROWS, 1);
+            k += VROWS;
+        } else {
+            for (; i + 4 * VNF <= to; i += 4 * VNF) vert_f_rows(rows + k, r, w, i, out + k, 1, 4);
+            for (; i + VNF <= to; i += VNF) vert_f_rows(rows + k, r, w, i, out + k, 1, 1);
+            k += 1;
+        }
+    }
     return i;
 }
 
