@@ -417,11 +417,11 @@ ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *til
                 dv u[UP_TAPS];
                 UNROLL_TAPS
                 for (size_t d = 0; d < UP_TAPS; d++) u[d] = LOAD(tile + (q + d) * n + j);
-                unsigned char *out = base + q * sy * r->dst->stride + j;
                 /* four output rows at a time: four independent chains of multiply-adds (the
                  * weight table has rows up to a multiple of four) */
-                for (size_t p0 = 0; p0 < rows; p0 += 4, out += 4 * r->dst->stride) {
+                for (size_t p0 = 0; p0 < rows; p0 += 4) {
                     const float *w = ay->up + p0 * UP_TAPS;
+                    unsigned char *out = base + (q * sy + p0) * r->dst->stride + j;
                     dv acc0 = splat(w[0]) * u[0], acc1 = splat(w[UP_TAPS]) * u[0],
                        acc2 = splat(w[2 * UP_TAPS]) * u[0], acc3 = splat(w[3 * UP_TAPS]) * u[0];
                     UNROLL_TAPS
