@@ -582,18 +582,58 @@ static unsigned pixel_flags(const blur_plan *plan)
     return flags;
 }
 
+/* Whether every alpha sample (the last channel) of an 8- or 16-bit image is at its maximum.
+ * A row at a time, its alpha samples and-ed together (no early exit within a row: that loop
+ * vectorizes). */
+static bool alpha_opaque(const blur_image *img)
+{
+    const size_t ch = (size_t)img->channels, n = img->width;
+    for (size_t y = 0; y < img->height; y++) {
+        const void *row = (const char *)img->data + y * img->stride;
+        if (img->depth == BLUR_U8) {
+            const uint8_t *a = (const uint8_t *)row + ch - 1;
+            uint8_t all = UINT8_MAX;
+            for (size_t x = 0; x < n; x++) all &= a[x * ch];
+            if (all != UINT8_MAX) return false;
+        } else if (img->depth == BLUR_U16) {
+            const uint16_t *a = (const uint16_t *)row + ch - 1;
+            uint16_t all = UINT16_MAX;
+            for (size_t x = 0; x < n; x++) all &= a[x * ch];
+            if (all != UINT16_MAX) return false;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The pixel transforms for this image. Premultiplying by an alpha that is opaque everywhere,
+ * beyond the edges too (no constant border of another value), changes no sample, so such an
+ * image (RGBA files are often saved so) is blurred as one without alpha: that takes the fast
+ * paths (fixed point, the decimated filter), where premultiplied alpha takes the float FIR or
+ * the exact engine. The result is the premultiplied one within the fast paths' error. */
+static unsigned image_flags(const blur_plan *plan, const blur_image *img)
+{
+    unsigned flags = pixel_flags(plan);
+    if (blur__premultiplies(flags, (size_t)img->channels) &&
+        (plan->opt.border != BLUR_BORDER_CONSTANT ||
+         plan->opt.cval == blur__depth_max(img->depth)) &&
+        alpha_opaque(img))
+        flags &= ~(unsigned)BLUR__PX_PREMULTIPLY;
+    return flags;
+}
+
 static const void *image_row(void *image, size_t y)
 {
     const blur_image *img = image;
     return (const char *)img->data + y * img->stride;
 }
 
-/* The pixel transforms this plan applies to an image shaped like src, and the constant beyond
- * the edge. Input rows come from row_at(rows, y); output row y goes to out + (y - out_y0) *
- * out_stride. */
-static void pipeline_init(const blur_plan *plan, const blur_image *src, blur__row_fn *row_at,
-                          void *rows, unsigned char *out, size_t out_y0, size_t out_stride,
-                          blur__pipeline *pl)
+/* The pixel transforms `flags` on an image shaped like src, and the constant beyond the edge.
+ * Input rows come from row_at(rows, y); output row y goes to out + (y - out_y0) * out_stride. */
+static void pipeline_init(const blur_plan *plan, const blur_image *src, unsigned flags,
+                          blur__row_fn *row_at, void *rows, unsigned char *out, size_t out_y0,
+                          size_t out_stride, blur__pipeline *pl)
 {
     const blur_options *opt = &plan->opt;
     memset(pl, 0, sizeof *pl);
@@ -607,7 +647,7 @@ static void pipeline_init(const blur_plan *plan, const blur_image *src, blur__ro
     pl->border = opt->border;
     pl->channels = (size_t)src->channels;
     pl->scale = opt->scale;
-    pl->flags = pixel_flags(plan);
+    pl->flags = flags;
     for (size_t c = 0; c < pl->channels; c++) pl->cval[c] = opt->cval;
     blur__pixels_to_working(pl->cval, 1, src->channels, src->depth, pl->flags);
     for (size_t c = 0; c < pl->channels; c++) pl->hcval[c] = pl->cval[c] * plan->hpad;
@@ -650,7 +690,8 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     }
 
     blur__pipeline pl;
-    pipeline_init(plan, src, image_row, (void *)src, dst->data, 0, dst->stride, &pl);
+    pipeline_init(plan, src, image_flags(plan, src), image_row, (void *)src, dst->data, 0,
+                  dst->stride, &pl);
     unsigned threads = thread_count(plan->opt.threads, src->height);
     /* The decimated filter needs no ring of rows: its memory does not grow with sigma. */
     if (decimated_path_takes(plan, src, pl.flags))
@@ -687,7 +728,8 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
     blur_error err = limit_threads_by_memory(plan, shape, &one);
     if (err) return err;
     blur__pipeline pl;
-    pipeline_init(plan, shape, row_at, rows, out, y0, out_stride, &pl);
+    /* rows arrive as they are decoded: the alpha is not known ahead (image_flags) */
+    pipeline_init(plan, shape, pixel_flags(plan), row_at, rows, out, y0, out_stride, &pl);
     band_job job = {plan, &pl, y0, y1, BLUR_OK, NULL};
     run_band(&job);
     return job.err;

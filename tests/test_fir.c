@@ -277,6 +277,65 @@ static void test_decim_against_exact(void **state)
     blur__decim_min_sigma = saved;
 }
 
+/* Sets the alpha (last) sample of pixel (x, y). */
+static void set_alpha(blur_image *img, size_t x, size_t y, unsigned value)
+{
+    const size_t at = x * (size_t)img->channels + (size_t)img->channels - 1;
+    unsigned char *row = (unsigned char *)img->data + y * img->stride;
+    if (img->depth == BLUR_U16) ((uint16_t *)(void *)row)[at] = (uint16_t)value;
+    else row[at] = (uint8_t)value;
+}
+
+/* An image whose alpha is opaque everywhere is blurred as one without alpha (filter.c's
+ * image_flags): premultiplied, the default, gives the bits of BLUR_ALPHA_SEPARATE, within 1
+ * level of the exact premultiplied result; with a constant border of alpha 0, or one alpha
+ * sample short of opaque, it is premultiplied again (within 1 of exact too). */
+static void test_opaque_alpha_as_without(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x0a11a5ULL;
+    static const double sigmas[] = {3.0, 30.0};
+    for (int d = 0; d < 2; d++) {
+        const blur_depth depth = d ? BLUR_U16 : BLUR_U8;
+        const unsigned top = d ? 65535 : 255;
+        for (int ch = 2; ch <= 4; ch += 2) {
+            guarded src, straight, pm, exact;
+            guarded_alloc(&src, 97, 83, ch, depth);
+            guarded_alloc(&straight, 97, 83, ch, depth);
+            guarded_alloc(&pm, 97, 83, ch, depth);
+            guarded_alloc(&exact, 97, 83, ch, depth);
+            fill_random(&src.img, &seed, true);
+            for (size_t y = 0; y < 83; y++)
+                for (size_t x = 0; x < 97; x++) set_alpha(&src.img, x, y, top);
+            for (size_t s = 0; s < sizeof sigmas / sizeof sigmas[0]; s++) {
+                blur_options opt = BLUR_OPTIONS_INIT;
+                opt.sigma_x = opt.sigma_y = sigmas[s];
+                opt.alpha = BLUR_ALPHA_SEPARATE;
+                run(&src.img, &straight.img, opt, BLUR_ENGINE_AUTO, 2);
+                opt.alpha = BLUR_ALPHA_PREMULTIPLY;
+                run(&src.img, &pm.img, opt, BLUR_ENGINE_AUTO, 2);
+                assert_int_equal(max_diff(&straight.img, &pm.img), 0);
+                run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+                assert_true(max_diff(&exact.img, &pm.img) <= 1);
+                opt.border = BLUR_BORDER_CONSTANT; /* alpha 0 beyond the edges */
+                run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+                run(&src.img, &pm.img, opt, BLUR_ENGINE_AUTO, 1);
+                assert_true(max_diff(&exact.img, &pm.img) <= 1);
+                opt.border = BLUR_BORDER_REFLECT;
+                set_alpha(&src.img, 0, 0, top - 1);
+                run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+                run(&src.img, &pm.img, opt, BLUR_ENGINE_AUTO, 1);
+                assert_true(max_diff(&exact.img, &pm.img) <= 1);
+                set_alpha(&src.img, 0, 0, top);
+            }
+            guarded_free(&src);
+            guarded_free(&straight);
+            guarded_free(&pm);
+            guarded_free(&exact);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +344,7 @@ int main(void)
         cmocka_unit_test(test_flat_stays_flat),
         cmocka_unit_test(test_photo_accuracy),
         cmocka_unit_test(test_decim_against_exact),
+        cmocka_unit_test(test_opaque_alpha_as_without),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
