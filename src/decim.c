@@ -312,8 +312,7 @@ static blur_error run_stage(const run_ctx *r, stage st, size_t count, size_t gra
     if (threads > grains) threads = grains ? (unsigned)grains : 1;
     if (threads > 256) threads = 256;
     blur__chunks units;
-    const size_t per_chunk = threads == 1 ? grains : (grains + 8 * threads - 1) / (8 * threads);
-    blur__chunks_init(&units, count, per_chunk * grain, grain);
+    blur__chunks_init(&units, count, threads, 8, grain, grain);
     decim_stage_fn *kernel = pick_kernel();
     for (unsigned t = 0; t < threads; t++) jobs[t] = (stage_job){r, kernel, st, &units, BLUR_OK};
     blur__run_parallel(stage_thread, jobs, sizeof jobs[0], threads);

@@ -511,8 +511,12 @@ static void *band_thread(void *arg)
     return NULL;
 }
 
-void blur__chunks_init(blur__chunks *chunks, size_t units, size_t size, size_t grain)
+void blur__chunks_init(blur__chunks *chunks, size_t units, unsigned threads, size_t per_thread,
+                       size_t least, size_t grain)
 {
+    const size_t parts = threads > 1 ? per_thread * threads : 1;
+    size_t size = (units + parts - 1) / parts;
+    if (size < least) size = least;
     if (grain == 0) grain = 1;
     size = size < grain ? grain : (size + grain - 1) / grain * grain;
     atomic_init(&chunks->next, 0);
@@ -698,14 +702,11 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
         return blur__decim_run(plan->decim, src, dst, threads);
     err = limit_threads_by_memory(plan, src, &threads);
     if (err) return err;
-    /* Four bands a thread, each at least 8 times the vertical radius (a band reads its
-     * radius of rows above and below again, and the exact engine fills its ring with them);
-     * one thread does the image in one band. */
-    const size_t radius = plan->full2d ? plan->mask.rows / 2 : plan->axis[0].taps / 2;
-    size_t band = threads == 1 ? src->height : (src->height + 4 * threads - 1) / (4 * threads);
-    if (band < 8 * radius + 64) band = 8 * radius + 64;
+    /* Four bands a thread, each at least 4 times the rows a band reads besides its own (its
+     * mask's rows above and below, which the exact engine fills its ring with) and 64. */
+    const size_t reread = (size_t)(blur__plan_rows_above(plan) + blur__plan_rows_below(plan));
     blur__chunks rows;
-    blur__chunks_init(&rows, src->height, band, 1);
+    blur__chunks_init(&rows, src->height, threads, 4, 4 * reread + 64, 1);
     band_job jobs[256];
     for (unsigned t = 0; t < threads; t++) jobs[t] = (band_job){plan, &pl, 0, 0, BLUR_OK, &rows};
     blur__run_parallel(band_thread, jobs, sizeof jobs[0], threads);

@@ -39,8 +39,10 @@ typedef struct blur__chunks {
     size_t units, size; /* [0, units), size units a chunk (the last may be shorter) */
 } blur__chunks;
 
-/* size is rounded up to a multiple of grain (at least one grain). */
-void blur__chunks_init(blur__chunks *chunks, size_t units, size_t size, size_t grain);
+/* per_thread chunks for each of `threads` (one chunk for one thread), each at least `least`
+ * units and a multiple of grain (at least one grain). */
+void blur__chunks_init(blur__chunks *chunks, size_t units, unsigned threads, size_t per_thread,
+                       size_t least, size_t grain);
 /* The next chunk [*first, *last), or false when none is left. */
 bool blur__chunks_take(blur__chunks *chunks, size_t *first, size_t *last);
 
