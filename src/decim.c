@@ -141,6 +141,25 @@ static bool fit_coarse(decim_axis *a, double sigma, long cut, double *work)
     return true;
 }
 
+/* down_pair and down_unit from down: the weights times 2^S, S as large as lets the biggest
+ * fit in 16 bits (with room for the adjustment) and 255 * 2^S in 31 bits, rounded, the centre
+ * one adjusted so they sum to 2^S exactly (a flat image stays flat). */
+static void fixed_down(decim_axis *a)
+{
+    const int reach = a->reach;
+    int shift = 23;
+    while (shift > 0 && ldexp(a->down[reach], shift) > 32767.0 - 2.0 * (2 * reach + 1)) shift--;
+    int32_t w[MAX_TAPS / 2 + 2] = {0}, total = 0;
+    for (int t = 1; t <= reach; t++) {
+        w[t] = (int32_t)lrint(ldexp(a->down[reach + t], shift));
+        total += 2 * w[t];
+    }
+    w[0] = (INT32_C(1) << shift) - total;
+    for (int p = 0; 2 * p <= reach; p++)
+        a->down_pair[p] = (int32_t)((uint32_t)(uint16_t)w[2 * p] | (uint32_t)w[2 * p + 1] << 16);
+    a->down_unit = (float)ldexp(1.0, -shift);
+}
+
 static blur_error axis_init(double sigma, long cut, decim_axis *a)
 {
     int s = (int)floor(sigma / SIGMA_PER_STEP);
@@ -155,16 +174,18 @@ static blur_error axis_init(double sigma, long cut, decim_axis *a)
 
     const int nj = a->coarse_radius + 1;
     a->down = malloc(sizeof(float) * (size_t)(2 * a->reach + 1));
+    a->down_pair = calloc((size_t)(a->reach / 2 + 1), sizeof(int32_t));
     /* rows up to a multiple of 4 (up_tiles computes four at a time), the extra ones zero */
     a->up = calloc((size_t)((a->step + 3) / 4 * 4 * UP_TAPS), sizeof(float));
     a->coarse = malloc(sizeof(float) * (size_t)(2 * a->coarse_radius + 1));
     double *work = malloc(sizeof(double) * (size_t)(nj * nj + 2 * nj));
     blur_error err = BLUR_ERR_NOMEM;
-    if (a->down && a->up && a->coarse && work) {
+    if (a->down && a->down_pair && a->up && a->coarse && work) {
         double sum = 0;
         for (int k = -a->reach; k <= a->reach; k++) sum += exp(-k * k / (2.0 * sa * sa));
         for (int k = -a->reach; k <= a->reach; k++)
             a->down[k + a->reach] = (float)(exp(-k * k / (2.0 * sa * sa)) / sum);
+        fixed_down(a);
         for (int p = 0; p < a->step; p++) {
             double w[UP_TAPS], total = 0;
             for (int d = 0; d < UP_TAPS; d++) {
@@ -183,6 +204,7 @@ static blur_error axis_init(double sigma, long cut, decim_axis *a)
 static void axis_free(decim_axis *a)
 {
     free(a->down);
+    free(a->down_pair);
     free(a->up);
     free(a->coarse);
 }

@@ -29,6 +29,10 @@ typedef struct decim_axis {
     int step;          /* s: positions per coarse cell */
     int reach;         /* the anti-alias Gaussian's radius, in positions */
     float *down;       /* its 2 reach + 1 weights, summing to 1 */
+    int32_t *down_pair; /* the same in 16-bit fixed point, for stage A's integer sums: terms
+                         * 2p (low 16 bits) and 2p + 1 (high), term t the taps at +-t, summing
+                         * to 2^S exactly; reach / 2 + 1 of them */
+    float down_unit;    /* 2^-S */
     int up_first;      /* output n = q s + p reads cells q + up_first .. + UP_TAPS - 1 */
     float *up;         /* s rows of UP_TAPS weights (row p), each summing to 1 */
     int coarse_radius; /* J: the coarse kernel's radius, in cells */

@@ -13,7 +13,6 @@
  * pass into the output rows. */
 #include "decim.h"
 
-#include <math.h>
 #include <string.h>
 
 #if !defined(DV) || !defined(DECIM_STAGE)
@@ -160,38 +159,17 @@ ALWAYS_INLINE void store_transposed(dv *block, float *out, size_t stride, size_t
  * whose ring sits in L2, ran at half the speed. The sums of DV cells go out together,
  * transposed.
  *
- * Two ways to hold the ring and sum a cell (ring_row, down_weights, widen_row, cell_sums):
+ * Two ways to hold the ring and sum a cell (ring_row, widen_row, cell_sums):
  * floats, or, where AVX-512 BW has the instructions, 16-bit fixed point: half the bytes to
  * load per tap, widening is one zero-extension, the paired taps are added in 16 bits (at most
- * 510) and multiplied two at a time (vpmaddwd) into exact 32-bit sums. Its weights are the
- * float ones times 2^S (S as large as lets the biggest fit in 16 bits), rounded, the centre
- * one adjusted so they sum to 2^S exactly (flat stays flat); the sums are scaled back to
- * floats. It needs an integer cval, as the decimated path does. 6000x4000 RGB, sigma 30,
- * 1 thread: stage A 28.5 ms in floats, 21 in fixed point; the error against scipy unchanged. */
+ * 510) and multiplied two at a time (vpmaddwd) into exact 32-bit sums, with the plan's
+ * fixed-point weights (decim.c's fixed_down: they sum to 2^S exactly, flat stays flat); the
+ * sums are scaled back to floats. It needs an integer cval, as the decimated path does.
+ * 6000x4000 RGB, sigma 30, 1 thread: stage A 28.5 ms in floats, 21 in fixed point; the error
+ * against scipy unchanged. */
 enum { GROUPS = TILE_A / DV };
 #if DV == 16 && defined(__AVX512BW__)
 typedef int16_t ring_row;
-typedef struct down_weights {
-    int32_t pair[MAX_TAPS / 4 + 2]; /* terms 2p (low 16 bits) and 2p + 1, term t = taps +-t */
-    __m512 unit;                    /* 2^-S */
-} down_weights;
-
-static void down_weights_init(const decim_axis *a, down_weights *dw)
-{
-    const size_t reach = (size_t)a->reach;
-    int shift = 23; /* 255 * 2^23 < 2^31: the sums fit */
-    while (shift > 0 && ldexp(a->down[reach], shift) > 32767.0 - 2.0 * (double)(2 * reach + 1))
-        shift--;
-    int32_t w[MAX_TAPS / 2 + 2] = {0}, total = 0;
-    for (size_t t = 1; t <= reach; t++) {
-        w[t] = (int32_t)lrint(ldexp(a->down[reach + t], shift));
-        total += 2 * w[t];
-    }
-    w[0] = (INT32_C(1) << shift) - total;
-    for (size_t p = 0; 2 * p <= reach; p++)
-        dw->pair[p] = (int32_t)((uint32_t)(uint16_t)w[2 * p] | (uint32_t)w[2 * p + 1] << 16);
-    dw->unit = _mm512_set1_ps((float)ldexp(1.0, -shift));
-}
 
 ALWAYS_INLINE void widen_row(ring_row *to, const unsigned char *from)
 {
@@ -203,10 +181,11 @@ ALWAYS_INLINE void widen_row(ring_row *to, const unsigned char *from)
 /* block[g][k] for the cell centred on ring row `center`. The unpacks interleave within
  * 128-bit lanes: the 32 sums of a vector of columns come out as columns 0-3, 8-11, ... (lo)
  * and 4-7, 12-15, ... (hi); one permute each puts 16 columns back in order. */
-ALWAYS_INLINE void cell_sums(const decim_axis *a, const down_weights *dw, const ring_row *ring,
-                             size_t center, size_t mask, dv block[GROUPS][DV], size_t k)
+ALWAYS_INLINE void cell_sums(const decim_axis *a, const ring_row *ring, size_t center,
+                             size_t mask, dv block[GROUPS][DV], size_t k)
 {
     const size_t reach = (size_t)a->reach;
+    const __m512 unit = _mm512_set1_ps(a->down_unit);
     const __m512i order0 = _mm512_set_epi32(23, 22, 21, 20, 7, 6, 5, 4, 19, 18, 17, 16, 3, 2, 1,
                                             0),
                   order1 = _mm512_set_epi32(31, 30, 29, 28, 15, 14, 13, 12, 27, 26, 25, 24, 11,
@@ -217,7 +196,7 @@ ALWAYS_INLINE void cell_sums(const decim_axis *a, const down_weights *dw, const 
         __m512i lo = _mm512_setzero_si512(), hi = _mm512_setzero_si512();
         for (size_t p = 0; 2 * p <= reach; p++) {
             const size_t ta = 2 * p, tb = ta + 1;
-            const __m512i w = _mm512_set1_epi32(dw->pair[p]);
+            const __m512i w = _mm512_set1_epi32(a->down_pair[p]);
             __m512i s0 = ta == 0 ? RING(center)
                                  : _mm512_add_epi16(RING(center - ta), RING(center + ta));
             __m512i s1 = tb > reach ? _mm512_setzero_si512()
@@ -227,31 +206,22 @@ ALWAYS_INLINE void cell_sums(const decim_axis *a, const down_weights *dw, const 
         }
 #undef RING
         block[2 * h][k] = (dv)_mm512_mul_ps(
-            _mm512_cvtepi32_ps(_mm512_permutex2var_epi32(lo, order0, hi)), dw->unit);
+            _mm512_cvtepi32_ps(_mm512_permutex2var_epi32(lo, order0, hi)), unit);
         block[2 * h + 1][k] = (dv)_mm512_mul_ps(
-            _mm512_cvtepi32_ps(_mm512_permutex2var_epi32(lo, order1, hi)), dw->unit);
+            _mm512_cvtepi32_ps(_mm512_permutex2var_epi32(lo, order1, hi)), unit);
     }
 }
 #else
 typedef float ring_row;
-typedef struct down_weights {
-    char unused; /* the float sums read the axis's weights */
-} down_weights;
-
-static void down_weights_init(const decim_axis *a, down_weights *dw)
-{
-    (void)a, (void)dw;
-}
 
 ALWAYS_INLINE void widen_row(ring_row *to, const unsigned char *from)
 {
     for (size_t v = 0; v < TILE_A; v += DV) STORE(to + v, widen(from + v));
 }
 
-ALWAYS_INLINE void cell_sums(const decim_axis *a, const down_weights *dw, const ring_row *ring,
-                             size_t center, size_t mask, dv block[GROUPS][DV], size_t k)
+ALWAYS_INLINE void cell_sums(const decim_axis *a, const ring_row *ring, size_t center,
+                             size_t mask, dv block[GROUPS][DV], size_t k)
 {
-    (void)dw;
     const size_t reach = (size_t)a->reach;
     const float *mid = ring + (center & mask) * TILE_A;
     const dv wc = splat(a->down[reach]);
@@ -280,8 +250,6 @@ ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, ring_row *r
     const long taps = 2L * a->reach + 1;
     const size_t reach = (size_t)a->reach, mask = ring_slots(a) - 1;
     const ring_row cval = (ring_row)r->f->cval;
-    down_weights dw;
-    down_weights_init(a, &dw);
     dv block[GROUPS][DV];
     memset(block, 0, sizeof block); /* a partial last block writes stale rows as padding */
     for (size_t t0 = x0; t0 < x1; t0 += TILE_A) {
@@ -307,7 +275,7 @@ ALWAYS_INLINE void down_rows(const run_ctx *r, size_t x0, size_t x1, ring_row *r
                 }
             }
             const size_t k = (i - r->band0) % DV;
-            cell_sums(a, &dw, ring, (size_t)first + reach, mask, block, k);
+            cell_sums(a, ring, (size_t)first + reach, mask, block, k);
             if (k == DV - 1 || i + 1 == r->band0 + r->band) {
                 /* cells i - k .. i; a partial block's stale rows land in the line's padding */
                 float *out = r->zv + t0 * BAND + (i - k - r->band0);
