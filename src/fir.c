@@ -428,24 +428,27 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
         for (size_t c0 = 0; c0 < n; c0 += BLOCK) {
             const size_t c1 = n - c0 < BLOCK ? n : c0 + BLOCK;
-            for (size_t k = 0; fixed && k < group; k += FIR_VERT_ROWS) {
+            for (size_t k = 0; k < group; k += FIR_VERT_ROWS) {
                 /* several rows at a time where the variant can (they share their input) */
-                const uint8_t *const *r8 = (const uint8_t *const *)rows + k;
                 const size_t count = group - k < FIR_VERT_ROWS ? group - k : FIR_VERT_ROWS;
-                int16_t *mid[FIR_VERT_ROWS];
-                for (size_t q = 0; q < count; q++)
-                    mid[q] = (int16_t *)(void *)(ext + (k + q) * ext_len) + f->rx * ch;
-                size_t done =
-                    var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid, count) : c0;
-                for (size_t q = 0; q < count; q++) vert_u8(f, r8 + q, done, c1, mid[q]);
-            }
-            for (size_t k = 0; !fixed && k < group; k += FIR_VERT_ROWS) {
-                const uint16_t *const *r16 = (const uint16_t *const *)rows + k;
-                const size_t count = group - k < FIR_VERT_ROWS ? group - k : FIR_VERT_ROWS;
-                float *mid[FIR_VERT_ROWS];
-                for (size_t q = 0; q < count; q++) mid[q] = ext + (k + q) * ext_len + f->rx * ch;
-                size_t done = var->vert_f ? var->vert_f(r16, f->ry, f->vf, c0, c1, mid, count) : c0;
-                for (size_t q = 0; q < count; q++) vert_float(f, r16 + q, done, c1, mid[q]);
+                if (fixed) {
+                    const uint8_t *const *r8 = (const uint8_t *const *)rows + k;
+                    int16_t *mid[FIR_VERT_ROWS];
+                    for (size_t q = 0; q < count; q++)
+                        mid[q] = (int16_t *)(void *)(ext + (k + q) * ext_len) + f->rx * ch;
+                    size_t done = var->vert
+                                      ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid, count)
+                                      : c0;
+                    for (size_t q = 0; q < count; q++) vert_u8(f, r8 + q, done, c1, mid[q]);
+                } else {
+                    const uint16_t *const *r16 = (const uint16_t *const *)rows + k;
+                    float *mid[FIR_VERT_ROWS];
+                    for (size_t q = 0; q < count; q++)
+                        mid[q] = ext + (k + q) * ext_len + f->rx * ch;
+                    size_t done =
+                        var->vert_f ? var->vert_f(r16, f->ry, f->vf, c0, c1, mid, count) : c0;
+                    for (size_t q = 0; q < count; q++) vert_float(f, r16 + q, done, c1, mid[q]);
+                }
             }
         }
         /* Horizontal, a row at a time from its extended row. */
