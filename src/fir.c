@@ -426,8 +426,10 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
             rows[j] = m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
         }
         /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
-        for (size_t c0 = 0; c0 < n; c0 += BLOCK) {
-            const size_t c1 = n - c0 < BLOCK ? n : c0 + BLOCK;
+        for (size_t c0 = 0, c1; c0 < n; c0 = c1) {
+            /* the last block takes what is left up to 64 columns past BLOCK, so that it is
+             * never narrower than a vector (the SIMD variants then leave no columns) */
+            c1 = n - c0 < BLOCK + 64 ? n : c0 + BLOCK;
             for (size_t k = 0; k < group; k += FIR_VERT_ROWS) {
                 /* several rows at a time where the variant can (they share their input) */
                 const size_t count = group - k < FIR_VERT_ROWS ? group - k : FIR_VERT_ROWS;

@@ -65,6 +65,13 @@ static inline void store_out1(uint8_t *p, __m256i v)
     _mm_storel_epi64((__m128i *)(void *)p, _mm_unpacklo_epi32(lo, hi));
 }
 
+/* 8 lanes each holding two output bytes in its low 16 bits: 16 bytes in order. */
+static inline void store_byte_pairs(uint8_t *p, __m256i v)
+{
+    __m256i w = _mm256_permute4x64_epi64(_mm256_packus_epi32(v, v), 0x08);
+    _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(w));
+}
+
 #define VEC __m256i
 #define VN 16
 #define VN32 8
@@ -74,6 +81,9 @@ static inline void store_out1(uint8_t *p, __m256i v)
 #define PAIR_BUILD(a, b, p0, p1) pair_build(a, b, &(p0), &(p1))
 #define STORE_OUT1 store_out1
 #define STORE_OUT2 store_out2
+#define STORE_OUT_BYTE_PAIRS store_byte_pairs
+#define SLL32_8(v) _mm256_slli_epi32(v, 8)
+#define OR32 _mm256_or_si256
 #define ZX_LOAD(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define LOADU16(p) _mm256_loadu_si256((const __m256i *)(const void *)(p))
 #define ADD16 _mm256_add_epi16

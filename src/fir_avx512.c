@@ -63,6 +63,11 @@ size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
         _mm_storeu_si128((__m128i *)(void *)(p), _mm512_cvtusepi32_epi8(v0));        \
         _mm_storeu_si128((__m128i *)(void *)((p) + 16), _mm512_cvtusepi32_epi8(v1)); \
     } while (0)
+/* VN32 lanes each holding two output bytes in its low 16 bits: 2 * VN32 bytes in order */
+#define STORE_OUT_BYTE_PAIRS(p, v) \
+    _mm256_storeu_si256((__m256i *)(void *)(p), _mm512_cvtepi32_epi16(v))
+#define SLL32_8(v) _mm512_slli_epi32(v, 8)
+#define OR32 _mm512_or_si512
 #define ZX_LOAD(p) _mm512_cvtepu8_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(p)))
 #define LOADU16(p) _mm512_loadu_si512((const void *)(p))
 #define ADD16 _mm512_add_epi16

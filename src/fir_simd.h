@@ -93,8 +93,28 @@ static inline __attribute__((always_inline)) void vert_rows(const uint8_t *const
     ););
 }
 
-/* Rows in groups of VROWS (the most whose window fits the registers), then 2, then 1; a
- * single row takes UNROLL vectors at a time for independent chains. */
+/* The samples [from, to) of N rows, U vectors at a time while they last, then one; a part
+ * vector left at the end is done as the last whole vector of [from, to), which does some
+ * samples again, with the same sums (the generic code is then left nothing to do). */
+static inline __attribute__((always_inline)) size_t vert_span(const uint8_t *const *rows,
+                                                              size_t r, const int32_t *wpair,
+                                                              const __m128i shift, size_t from,
+                                                              size_t to, int16_t *const *out,
+                                                              const size_t N, const VEC round)
+{
+    const size_t U = N == VROWS ? 1 : UNROLL / N;
+    size_t i = from;
+    for (; i + U * VN <= to; i += U * VN) vert_rows(rows, r, wpair, shift, i, out, N, U, round);
+    for (; i + VN <= to; i += VN) vert_rows(rows, r, wpair, shift, i, out, N, 1, round);
+    if (i < to && to - from >= VN) {
+        vert_rows(rows, r, wpair, shift, to - VN, out, N, 1, round);
+        i = to;
+    }
+    return i;
+}
+
+/* Rows in groups of VROWS (the most whose window fits the registers), then 2, then 1; fewer
+ * rows take more vectors at a time for independent chains (UNROLL / N). */
 size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv, size_t from,
                size_t to, int16_t *const *out, size_t count)
 {
@@ -102,24 +122,14 @@ size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int s
     const __m128i shift = _mm_cvtsi32_si128(sv - 8);
     size_t i = from;
     for (size_t k = 0; k < count;) {
-        i = from;
-        if (count - k >= VROWS) {
-            for (; i + VN <= to; i += VN)
-                vert_rows(rows + k, r, wpair, shift, i, out + k, VROWS, 1, round);
-            k += VROWS;
-        } else if (count - k >= 2) {
-            for (; i + UNROLL / 2 * VN <= to; i += UNROLL / 2 * VN)
-                vert_rows(rows + k, r, wpair, shift, i, out + k, 2, UNROLL / 2, round);
-            for (; i + VN <= to; i += VN)
-                vert_rows(rows + k, r, wpair, shift, i, out + k, 2, 1, round);
-            k += 2;
-        } else {
-            for (; i + UNROLL * VN <= to; i += UNROLL * VN)
-                vert_rows(rows + k, r, wpair, shift, i, out + k, 1, UNROLL, round);
-            for (; i + VN <= to; i += VN)
-                vert_rows(rows + k, r, wpair, shift, i, out + k, 1, 1, round);
-            k += 1;
-        }
+        const size_t N = count - k >= VROWS ? VROWS : count - k >= 2 ? 2 : 1;
+        if (N == VROWS) /* N a constant in each call, for vert_rows */
+            i = vert_span(rows + k, r, wpair, shift, from, to, out + k, VROWS, round);
+        else if (N == 2)
+            i = vert_span(rows + k, r, wpair, shift, from, to, out + k, 2, round);
+        else
+            i = vert_span(rows + k, r, wpair, shift, from, to, out + k, 1, round);
+        k += N;
     }
     return i;
 }
@@ -179,17 +189,54 @@ static inline __attribute__((always_inline)) void horiz_chunk(const int32_t *pai
     }
 }
 
+/* One channel (step 1): taps 2p and 2p+1 of output i are ext[i+2p] and ext[i+2p+1], adjacent
+ * in the row itself, a pair in one 32-bit lane wherever i is even. So the even outputs read
+ * the row as it is and the odd ones one sample further, and no pairs are built: two unshared
+ * loads per tap pair and 2*VN32 outputs, against one load there and a pass over the row to
+ * build them. That pays at small radii, where building the pairs is a large part of the work
+ * (AVX-512, rows of 18000 samples: r 4 16 -> 11 ms per 4000 rows, r 8 28 -> 23); from about
+ * r = 10 horiz_chunk's shared loads do better. Each lane's two output bytes (0..255, fir.h)
+ * are put together in 16 bits and stored in order. */
+enum { ADJACENT_MAX_R = 8 };
+static inline __attribute__((always_inline)) void horiz_adjacent(const int16_t *ext, size_t r,
+                                                                 const int32_t *wpair,
+                                                                 const __m128i shift, VEC bias,
+                                                                 size_t i, uint8_t *out,
+                                                                 const size_t U)
+{
+    VEC even[4], odd[4];
+    FOR_U(even[u] = odd[u] = ZERO;);
+    for (size_t p = 0; p <= r; p++) { /* r+1 pairs: 2r+1 taps and a zero */
+        const VEC w = SET1_32(wpair[p]);
+        FOR_U(even[u] = DP(even[u], LOADU16(ext + i + 2 * p + u * VN), w);
+              odd[u] = DP(odd[u], LOADU16(ext + i + 2 * p + 1 + u * VN), w););
+    }
+    FOR_U(VEC e = SRL32(ADD32(even[u], bias), shift), o = SRL32(ADD32(odd[u], bias), shift);
+          STORE_OUT_BYTE_PAIRS(out + i + u * VN, OR32(e, SLL32_8(o))););
+}
+
 size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32_t *wpair,
                 int sh, int32_t *pairs, uint8_t *out)
 {
+    const VEC bias = SET1_32((int32_t)((UINT32_C(1) << (sh + 15)) + (UINT32_C(1) << (sh + 7))));
+    const __m128i shift = _mm_cvtsi32_si128(sh + 8);
+    if (step == 1 && r <= ADJACENT_MAX_R) {
+        size_t i = 0;
+        for (; i + HUNROLL / 2 * VN <= n; i += HUNROLL / 2 * VN)
+            horiz_adjacent(ext, r, wpair, shift, bias, i, out, HUNROLL / 2);
+        for (; i + VN <= n; i += VN) horiz_adjacent(ext, r, wpair, shift, bias, i, out, 1);
+        if (i < n && n >= VN) { /* the last vector again, as vert_span does */
+            horiz_adjacent(ext, r, wpair, shift, bias, n - VN, out, 1);
+            i = n;
+        }
+        return i;
+    }
     for (size_t j = 0; j < n + 2 * r * step; j += VN) {
         VEC a = LOADU16(ext + j), b = LOADU16(ext + j + step), p0, p1;
         PAIR_BUILD(a, b, p0, p1);
         STORE16(pairs + j, p0);
         STORE16(pairs + j + VN32, p1);
     }
-    const VEC bias = SET1_32((int32_t)((UINT32_C(1) << (sh + 15)) + (UINT32_C(1) << (sh + 7))));
-    const __m128i shift = _mm_cvtsi32_si128(sh + 8);
     size_t lanes_gcd = VN32; /* gcd(2*step, VN32), VN32 a power of two */
     while ((2 * step) % lanes_gcd) lanes_gcd /= 2;
     const size_t P = VN32 / lanes_gcd, D = 2 * step * P / VN32;
@@ -200,6 +247,10 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
         horiz_step(pairs, step, r, wpair, shift, bias, i, out, HUNROLL);
     for (; i + 2 * VN32 <= n; i += 2 * VN32)
         horiz_step(pairs, step, r, wpair, shift, bias, i, out, 2);
+    if (i < n && n >= 2 * VN32) {
+        horiz_step(pairs, step, r, wpair, shift, bias, n - 2 * VN32, out, 2);
+        i = n;
+    }
     return i;
 }
 
@@ -231,20 +282,33 @@ static inline __attribute__((always_inline)) void vert_f_rows(const uint16_t *co
     FOR_Q(FOR_U(STOREF(out[q] + i + u * VNF, acc[q][u]);););
 }
 
+/* As vert_span, for vert_f_rows. */
+static inline __attribute__((always_inline)) size_t vert_f_span(const uint16_t *const *rows,
+                                                                size_t r, const float *w,
+                                                                size_t from, size_t to,
+                                                                float *const *out,
+                                                                const size_t N)
+{
+    const size_t U = N == VROWS ? 1 : 4;
+    size_t i = from;
+    for (; i + U * VNF <= to; i += U * VNF) vert_f_rows(rows, r, w, i, out, N, U);
+    for (; i + VNF <= to; i += VNF) vert_f_rows(rows, r, w, i, out, N, 1);
+    if (i < to && to - from >= VNF) {
+        vert_f_rows(rows, r, w, to - VNF, out, N, 1);
+        i = to;
+    }
+    return i;
+}
+
 size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t from, size_t to,
                  float *const *out, size_t count)
 {
     size_t i = from;
     for (size_t k = 0; k < count;) {
-        i = from;
-        if (count - k >= VROWS) {
-            for (; i + VNF <= to; i += VNF) vert_f_rows(rows + k, r, w, i, out + k, VROWS, 1);
-            k += VROWS;
-        } else {
-            for (; i + 4 * VNF <= to; i += 4 * VNF) vert_f_rows(rows + k, r, w, i, out + k, 1, 4);
-            for (; i + VNF <= to; i += VNF) vert_f_rows(rows + k, r, w, i, out + k, 1, 1);
-            k += 1;
-        }
+        const size_t N = count - k >= VROWS ? VROWS : 1;
+        if (N == VROWS) i = vert_f_span(rows + k, r, w, from, to, out + k, VROWS);
+        else i = vert_f_span(rows + k, r, w, from, to, out + k, 1);
+        k += N;
     }
     return i;
 }
@@ -288,5 +352,9 @@ size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const fl
     for (; i + D * HUNROLL_F * VNF <= n; i += D * HUNROLL_F * VNF)
         horiz_f_chunk(ext, step, taps, w, P, D, i, acc, HUNROLL_F);
     for (; i + VNF <= n; i += VNF) horiz_f_chunk(ext, step, taps, w, P, 0, i, acc, 1);
+    if (i < n && n >= VNF) {
+        horiz_f_chunk(ext, step, taps, w, P, 0, n - VNF, acc, 1);
+        i = n;
+    }
     return i;
 }

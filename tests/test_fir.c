@@ -120,7 +120,8 @@ static void test_random_shapes(void **state)
 {
     (void)state;
     static const size_t sizes[][2] = {{1, 1},  {1, 9},  {9, 1},  {3, 2},   {31, 5},
-                                      {33, 7}, {67, 3}, {129, 4}, {100, 17}, {7, 40}};
+                                      {33, 7}, {67, 3}, {129, 4}, {100, 17}, {7, 40},
+                                      {300, 6}};
     static const double sigmas[][2] = {{1.0, 1.0}, {2.5, 0.7}, {0.0, 3.0}, {4.0, 0.0}};
     uint64_t seed = 0x5eed1234abcdULL;
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
