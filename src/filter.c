@@ -616,13 +616,17 @@ static bool alpha_opaque(const blur_image *img)
  * image (RGBA files are often saved so) is blurred as one without alpha: that takes the fast
  * paths (fixed point, the decimated filter), where premultiplied alpha takes the float FIR or
  * the exact engine. The result is the premultiplied one within the fast paths' error. */
+static bool may_drop_premultiply(const blur_plan *plan, const blur_image *shape)
+{
+    return blur__premultiplies(pixel_flags(plan), (size_t)shape->channels) &&
+           (plan->opt.border != BLUR_BORDER_CONSTANT ||
+            plan->opt.cval == blur__depth_max(shape->depth));
+}
+
 static unsigned image_flags(const blur_plan *plan, const blur_image *img)
 {
     unsigned flags = pixel_flags(plan);
-    if (blur__premultiplies(flags, (size_t)img->channels) &&
-        (plan->opt.border != BLUR_BORDER_CONSTANT ||
-         plan->opt.cval == blur__depth_max(img->depth)) &&
-        alpha_opaque(img))
+    if (may_drop_premultiply(plan, img) && alpha_opaque(img))
         flags &= ~(unsigned)BLUR__PX_PREMULTIPLY;
     return flags;
 }
@@ -753,9 +757,14 @@ bool blur__plan_wants_whole(const blur_plan *plan, const blur_image *shape)
 {
     /* A huge image streams through the FIR instead: slower at large sigma, but in memory that
      * does not grow with the image (the decimated path needs the whole input and output, two
-     * bytes a sample, besides its own ~1/s of that). */
+     * bytes a sample, besides its own ~1/s of that). An image with alpha is held whole when
+     * the decimated path would take it without: only the whole image tells whether its alpha
+     * is opaque everywhere (image_flags), as it often is; if not, blur_plan_run's float FIR
+     * runs on every core, where the stream's runs on one. */
+    unsigned flags = pixel_flags(plan);
+    if (may_drop_premultiply(plan, shape)) flags &= ~(unsigned)BLUR__PX_PREMULTIPLY;
     size_t samples;
-    return decimated_path_takes(plan, shape, pixel_flags(plan)) &&
+    return decimated_path_takes(plan, shape, flags) &&
            blur__mul(shape->width * (size_t)shape->channels, shape->height, &samples) &&
            samples <= BLUR_MAX_FILTER_MEMORY / sizeof(uint16_t);
 }

@@ -1,5 +1,6 @@
 /* test_stream.c — file to file: the streamed PNG path gives exactly what the in-memory path
- * gives, for every border mode, radii beyond the image, odd strip boundaries, every layout;
+ * gives, for every border mode, radii beyond the image, odd strip boundaries, every layout,
+ * images with alpha (held whole where the decimated path may take them);
  * damaged inputs leave nothing behind. */
 #include "testutil.h"
 
@@ -80,6 +81,33 @@ static void test_stream_every_layout(void **state)
         }
 }
 
+/* An image with alpha at a sigma the decimated path takes is read whole (filter.c's
+ * blur__plan_wants_whole), as only the whole image tells whether its alpha is opaque: the file
+ * then gives the in-memory result, the decimated path's when the alpha is opaque everywhere,
+ * the premultiplied FIR's when one pixel is not or a constant border brings alpha 0. */
+static void test_alpha_held_whole(void **state)
+{
+    (void)state;
+    for (int channels = 2; channels <= 4; channels += 2)
+        for (int variant = 0; variant < 3; variant++) {
+            blur_image img;
+            random_image(&img, 37, 29, channels, BLUR_U8, (uint64_t)(11 + variant));
+            unsigned char *p = img.data;
+            for (size_t i = (size_t)channels - 1; i < img.stride * img.height; i += (size_t)channels)
+                p[i] = 255;
+            if (variant == 1) p[5 * img.stride + 7 * (size_t)channels + (size_t)channels - 1] = 9;
+            blur_options opt = BLUR_OPTIONS_INIT;
+            opt.sigma_x = opt.sigma_y = 12.0;
+            if (variant == 2) opt.border = BLUR_BORDER_CONSTANT; /* alpha 0 beyond the edges */
+            blur_plan *plan;
+            assert_int_equal(blur_plan_create(&opt, &plan), BLUR_OK);
+            assert_int_equal(blur__plan_wants_whole(plan, &img), variant != 2);
+            blur_plan_free(plan);
+            check_stream_matches_memory(&img, &opt);
+            blur_image_free(&img);
+        }
+}
+
 static void test_damaged_input_leaves_nothing(void **state)
 {
     (void)state;
@@ -120,6 +148,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_equals_memory_every_mode),
         cmocka_unit_test(test_stream_every_layout),
+        cmocka_unit_test(test_alpha_held_whole),
         cmocka_unit_test(test_damaged_input_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
