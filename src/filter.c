@@ -586,28 +586,13 @@ static unsigned pixel_flags(const blur_plan *plan)
     return flags;
 }
 
-/* Whether every alpha sample (the last channel) of an 8- or 16-bit image is at its maximum.
- * A row at a time, its alpha samples and-ed together (no early exit within a row: that loop
- * vectorizes). */
+/* Whether every alpha sample (the last channel) of an 8- or 16-bit image is at its maximum. */
 static bool alpha_opaque(const blur_image *img)
 {
-    const size_t ch = (size_t)img->channels, n = img->width;
-    for (size_t y = 0; y < img->height; y++) {
-        const void *row = (const char *)img->data + y * img->stride;
-        if (img->depth == BLUR_U8) {
-            const uint8_t *a = (const uint8_t *)row + ch - 1;
-            uint8_t all = UINT8_MAX;
-            for (size_t x = 0; x < n; x++) all &= a[x * ch];
-            if (all != UINT8_MAX) return false;
-        } else if (img->depth == BLUR_U16) {
-            const uint16_t *a = (const uint16_t *)row + ch - 1;
-            uint16_t all = UINT16_MAX;
-            for (size_t x = 0; x < n; x++) all &= a[x * ch];
-            if (all != UINT16_MAX) return false;
-        } else {
+    for (size_t y = 0; y < img->height; y++)
+        if (!blur__alpha_row_opaque((const char *)img->data + y * img->stride, img->width,
+                                    (size_t)img->channels, img->depth))
             return false;
-        }
-    }
     return true;
 }
 

@@ -326,25 +326,50 @@ static void store_unpremultiplied(const fir_variant *var, const float *acc, size
 }
 
 /* The premultiplied rows of one band: slot v mod slots holds the row at (unreflected) position
- * v, so the rows around y are distinct slots and moving down one row premultiplies one row. */
+ * v, so the rows around y are distinct slots and moving down one row premultiplies one row.
+ * The same slots say whether the row's alpha is opaque everywhere (opaque_tag, opaque). */
 typedef struct premul_ring {
     size_t slots, len;
     uint16_t *data;
-    long *tag;
+    long *tag, *opaque_tag;
+    bool *opaque;
 } premul_ring;
 
-static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, const blur__fir *f,
-                                  const blur__pipeline *pl, const uint8_t *crow, long v)
+static size_t ring_slot(const premul_ring *ring, long v)
 {
-    size_t slot = (size_t)(((v % (long)ring->slots) + (long)ring->slots) % (long)ring->slots);
+    return (size_t)(((v % (long)ring->slots) + (long)ring->slots) % (long)ring->slots);
+}
+
+/* The input row at (unreflected) position v: the image's, or the constant's beyond the edge. */
+static const uint8_t *input_row(const blur__fir *f, const blur__pipeline *pl, const void *crow,
+                                long v)
+{
+    long m = blur__border_index(f->border, v, (long)pl->src->height);
+    return m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
+}
+
+static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, const blur__fir *f,
+                                  const blur__pipeline *pl, const void *crow, long v)
+{
+    const size_t slot = ring_slot(ring, v);
     uint16_t *row = ring->data + slot * ring->len;
     if (ring->tag[slot] != v) {
-        long m = blur__border_index(f->border, v, (long)pl->src->height);
-        const uint8_t *in = m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
-        premultiply_row(var, in, pl->src->width, pl->channels, row);
+        premultiply_row(var, input_row(f, pl, crow, v), pl->src->width, pl->channels, row);
         ring->tag[slot] = v;
     }
     return row;
+}
+
+static bool row_opaque(premul_ring *ring, const blur__fir *f, const blur__pipeline *pl,
+                       const void *crow, long v)
+{
+    const size_t slot = ring_slot(ring, v);
+    if (ring->opaque_tag[slot] != v) {
+        ring->opaque[slot] = blur__alpha_row_opaque(input_row(f, pl, crow, v), pl->src->width,
+                                                    pl->channels, BLUR_U8);
+        ring->opaque_tag[slot] = v;
+    }
+    return ring->opaque[slot];
 }
 
 /* Fills the margins of an extended row (r*C samples each side of the n = width*C middle) by
@@ -374,112 +399,164 @@ static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, con
  * 10.3, premultiplied RGBA unchanged). */
 enum { GROUP = 8, BLOCK = 512 };
 
+/* What the rows of one band share. */
+typedef struct fir_band {
+    const blur__fir *f;
+    const blur__pipeline *pl;
+    const fir_variant *var;
+    size_t ch, n, ext_len;
+    const void **rows; /* the group's input rows, 2r + GROUP of them */
+    void *crow;        /* the constant's row */
+    float *ext;        /* GROUP extended rows, int16 or float */
+    int32_t *pairs;
+    float *acc;
+    premul_ring ring;  /* with no data unless the band premultiplies */
+    int16_t cv8[4];    /* what the constant border holds in each channel of the extended rows */
+    float cvf[4];
+} fir_band;
+
+/* Output rows y+k0 .. y+k1-1 of the group at y: in 8-bit fixed point (`fixed`), else in float,
+ * premultiplied if the band is. */
+static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
+{
+    const blur__fir *f = b->f;
+    const blur__pipeline *pl = b->pl;
+    const fir_variant *var = b->var;
+    const size_t ch = b->ch, n = b->n, width = pl->src->width;
+    const bool premultiplied = !fixed && b->ring.data;
+    for (size_t j = k0; j < k1 + 2 * f->ry; j++) {
+        const long v = (long)y + (long)j - (long)f->ry;
+        b->rows[j] = premultiplied ? (const void *)premul_row(&b->ring, var, f, pl, b->crow, v)
+                                   : (const void *)input_row(f, pl, b->crow, v);
+    }
+    /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
+    for (size_t c0 = 0, c1; c0 < n; c0 = c1) {
+        /* the last block takes what is left up to 64 columns past BLOCK, so that it is
+         * never narrower than a vector (the SIMD variants then leave no columns) */
+        c1 = n - c0 < BLOCK + 64 ? n : c0 + BLOCK;
+        for (size_t k = k0; k < k1; k += FIR_VERT_ROWS) {
+            /* several rows at a time where the variant can (they share their input) */
+            const size_t count = k1 - k < FIR_VERT_ROWS ? k1 - k : FIR_VERT_ROWS;
+            if (fixed) {
+                const uint8_t *const *r8 = (const uint8_t *const *)b->rows + k;
+                int16_t *mid[FIR_VERT_ROWS];
+                for (size_t q = 0; q < count; q++)
+                    mid[q] = (int16_t *)(void *)(b->ext + (k + q) * b->ext_len) + f->rx * ch;
+                size_t done =
+                    var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid, count) : c0;
+                for (size_t q = 0; q < count; q++) vert_u8(f, r8 + q, done, c1, mid[q]);
+            } else {
+                const uint16_t *const *r16 = (const uint16_t *const *)b->rows + k;
+                float *mid[FIR_VERT_ROWS];
+                for (size_t q = 0; q < count; q++)
+                    mid[q] = b->ext + (k + q) * b->ext_len + f->rx * ch;
+                size_t done =
+                    var->vert_f ? var->vert_f(r16, f->ry, f->vf, c0, c1, mid, count) : c0;
+                for (size_t q = 0; q < count; q++) vert_float(f, r16 + q, done, c1, mid[q]);
+            }
+        }
+    }
+    /* Horizontal, a row at a time from its extended row. */
+    for (size_t k = k0; k < k1; k++) {
+        void *out = pl->out + (y + k - pl->out_y0) * pl->out_stride;
+        if (fixed) {
+            int16_t *e = (int16_t *)(void *)(b->ext + k * b->ext_len);
+            EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, b->cv8);
+            size_t done =
+                var->horiz ? var->horiz(e, n, ch, f->rx, f->hpair, f->sh, b->pairs, out) : 0;
+            horiz_u8(f, e, done, n, ch, out);
+        } else {
+            float *e = b->ext + k * b->ext_len;
+            EXTEND_ROW(float, e, width, ch, f->rx, f->border, b->cvf);
+            size_t done =
+                var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, b->acc) : 0;
+            horiz_float(f, e, done, n, ch, b->acc);
+            if (premultiplied) store_unpremultiplied(var, b->acc, width, ch, out);
+            else store_u16(b->acc, n, out);
+        }
+    }
+}
+
+/* Premultiplying changes nothing where the alpha is opaque, so an output row whose 2r+1 input
+ * rows are opaque everywhere takes the fixed-point path on the rows as they are, the others
+ * the premultiplied float path: an image with a transparent corner, or a stream (whose alpha
+ * is not known ahead), is fast away from its transparency. Each output row is decided from
+ * its own input rows, so the bands (and the thread count) do not change the result. */
+static void choose_fixed_rows(fir_band *b, size_t y, size_t group, bool *fixed)
+{
+    const blur__fir *f = b->f;
+    const size_t span = 2 * f->ry + 1;
+    size_t transparent = 0; /* rows short of opaque among the last span rows */
+    for (size_t j = 0; j + 1 < span + group; j++) {
+        const long v = (long)y + (long)j - (long)f->ry;
+        transparent += !row_opaque(&b->ring, f, b->pl, b->crow, v);
+        if (j >= span) transparent -= !row_opaque(&b->ring, f, b->pl, b->crow, v - (long)span);
+        if (j + 1 >= span) fixed[j + 1 - span] = transparent == 0;
+    }
+}
+
 blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y0, size_t y1)
 {
     const blur_image *src = pl->src;
     const size_t ch = (size_t)src->channels, width = src->width, n = width * ch;
     const size_t rows_n = 2 * f->ry + GROUP, ext_n = n + 2 * f->rx * ch;
-    const size_t ext_len = BLUR__FIR_PAIRS(ext_n) + 64; /* floats (or int16) per extended row */
     const bool premultiplied = blur__premultiplies(pl->flags, ch);
-    const bool fixed = src->depth == BLUR_U8 && !premultiplied;
-    const fir_variant *var = pick_variant();
+    /* premultiplied rows may take the fixed path, unless the border brings another alpha */
+    const bool switchable =
+        premultiplied && (f->border != BLUR_BORDER_CONSTANT || f->cval == UINT8_MAX);
+    /* ext_len: floats (or int16) per extended row */
+    fir_band b = {.f = f, .pl = pl, .var = pick_variant(), .ch = ch, .n = n,
+                  .ext_len = BLUR__FIR_PAIRS(ext_n) + 64, .ring = {.slots = rows_n, .len = n}};
     blur_error err = BLUR_OK;
-    premul_ring ring = {rows_n, n, NULL, NULL};
-    const void **rows = blur__alloc_array(rows_n, sizeof *rows);
-    void *crow = blur__alloc_array(n, blur_depth_size(src->depth)); /* the constant's row */
-    /* GROUP extended rows, int16 or float; zeroed, as the pairs read a little past a row */
-    float *ext = calloc(GROUP * ext_len, sizeof(float));
-    int32_t *pairs = blur__alloc_array(BLUR__FIR_PAIRS(ext_n), sizeof *pairs);
-    float *acc = blur__alloc_array(n, sizeof *acc);
+    b.rows = blur__alloc_array(rows_n, sizeof *b.rows);
+    b.crow = blur__alloc_array(n, blur_depth_size(src->depth));
+    /* zeroed, as the pairs read a little past a row */
+    b.ext = calloc(GROUP * b.ext_len, sizeof(float));
+    b.pairs = blur__alloc_array(BLUR__FIR_PAIRS(ext_n), sizeof *b.pairs);
+    b.acc = blur__alloc_array(n, sizeof *b.acc);
     if (premultiplied) {
-        ring.data = blur__alloc_array(rows_n, n * sizeof *ring.data);
-        ring.tag = blur__alloc_array(rows_n, sizeof *ring.tag);
+        b.ring.data = blur__alloc_array(rows_n, n * sizeof *b.ring.data);
+        b.ring.tag = blur__alloc_array(rows_n, sizeof *b.ring.tag);
+        b.ring.opaque_tag = blur__alloc_array(rows_n, sizeof *b.ring.opaque_tag);
+        b.ring.opaque = blur__alloc_array(rows_n, sizeof *b.ring.opaque);
     }
-    if (!rows || !crow || !ext || !pairs || !acc ||
-        (premultiplied && (!ring.data || !ring.tag))) {
+    if (!b.rows || !b.crow || !b.ext || !b.pairs || !b.acc ||
+        (premultiplied &&
+         (!b.ring.data || !b.ring.tag || !b.ring.opaque_tag || !b.ring.opaque))) {
         err = BLUR_ERR_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (src->depth == BLUR_U8) ((uint8_t *)crow)[i] = (uint8_t)f->cval;
-        else ((uint16_t *)crow)[i] = (uint16_t)f->cval;
+        if (src->depth == BLUR_U8) ((uint8_t *)b.crow)[i] = (uint8_t)f->cval;
+        else ((uint16_t *)b.crow)[i] = (uint16_t)f->cval;
     }
-    for (size_t j = 0; premultiplied && j < rows_n; j++) ring.tag[j] = LONG_MIN;
-    /* What the constant border holds in each channel of the extended rows. */
-    int16_t cv8[4];
-    float cvf[4];
+    for (size_t j = 0; premultiplied && j < rows_n; j++)
+        b.ring.tag[j] = b.ring.opaque_tag[j] = LONG_MIN;
     for (size_t c = 0; c < ch; c++) {
-        cv8[c] = (int16_t)(f->cval * 256.0 - 32768.0);
-        cvf[c] = !premultiplied ? (float)f->cval
-                 : c + 1 < ch   ? (float)(f->cval * f->cval)
-                                : (float)(f->cval * 255.0);
+        b.cv8[c] = (int16_t)(f->cval * 256.0 - 32768.0);
+        b.cvf[c] = !premultiplied ? (float)f->cval
+                   : c + 1 < ch   ? (float)(f->cval * f->cval)
+                                  : (float)(f->cval * 255.0);
     }
     for (size_t y = y0; y < y1; y += GROUP) {
         const size_t group = y1 - y < GROUP ? y1 - y : GROUP;
-        for (size_t j = 0; j < 2 * f->ry + group; j++) {
-            long v = (long)y + (long)j - (long)f->ry;
-            if (premultiplied) { /* premul_row maps v by the border rule itself, on a miss */
-                rows[j] = premul_row(&ring, var, f, pl, crow, v);
-                continue;
-            }
-            long m = blur__border_index(f->border, v, (long)src->height);
-            rows[j] = m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
-        }
-        /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
-        for (size_t c0 = 0, c1; c0 < n; c0 = c1) {
-            /* the last block takes what is left up to 64 columns past BLOCK, so that it is
-             * never narrower than a vector (the SIMD variants then leave no columns) */
-            c1 = n - c0 < BLOCK + 64 ? n : c0 + BLOCK;
-            for (size_t k = 0; k < group; k += FIR_VERT_ROWS) {
-                /* several rows at a time where the variant can (they share their input) */
-                const size_t count = group - k < FIR_VERT_ROWS ? group - k : FIR_VERT_ROWS;
-                if (fixed) {
-                    const uint8_t *const *r8 = (const uint8_t *const *)rows + k;
-                    int16_t *mid[FIR_VERT_ROWS];
-                    for (size_t q = 0; q < count; q++)
-                        mid[q] = (int16_t *)(void *)(ext + (k + q) * ext_len) + f->rx * ch;
-                    size_t done = var->vert
-                                      ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid, count)
-                                      : c0;
-                    for (size_t q = 0; q < count; q++) vert_u8(f, r8 + q, done, c1, mid[q]);
-                } else {
-                    const uint16_t *const *r16 = (const uint16_t *const *)rows + k;
-                    float *mid[FIR_VERT_ROWS];
-                    for (size_t q = 0; q < count; q++)
-                        mid[q] = ext + (k + q) * ext_len + f->rx * ch;
-                    size_t done =
-                        var->vert_f ? var->vert_f(r16, f->ry, f->vf, c0, c1, mid, count) : c0;
-                    for (size_t q = 0; q < count; q++) vert_float(f, r16 + q, done, c1, mid[q]);
-                }
-            }
-        }
-        /* Horizontal, a row at a time from its extended row. */
-        for (size_t k = 0; k < group; k++) {
-            void *out = pl->out + (y + k - pl->out_y0) * pl->out_stride;
-            if (fixed) {
-                int16_t *e = (int16_t *)(void *)(ext + k * ext_len);
-                EXTEND_ROW(int16_t, e, width, ch, f->rx, f->border, cv8);
-                size_t done =
-                    var->horiz ? var->horiz(e, n, ch, f->rx, f->hpair, f->sh, pairs, out) : 0;
-                horiz_u8(f, e, done, n, ch, out);
-            } else {
-                float *e = ext + k * ext_len;
-                EXTEND_ROW(float, e, width, ch, f->rx, f->border, cvf);
-                size_t done =
-                    var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, acc) : 0;
-                horiz_float(f, e, done, n, ch, acc);
-                if (premultiplied) store_unpremultiplied(var, acc, width, ch, out);
-                else store_u16(acc, n, out);
-            }
+        bool fixed[GROUP];
+        for (size_t k = 0; k < group; k++) fixed[k] = src->depth == BLUR_U8 && !premultiplied;
+        if (switchable) choose_fixed_rows(&b, y, group, fixed);
+        for (size_t k = 0, end; k < group; k = end) { /* runs of rows taking the same path */
+            for (end = k + 1; end < group && fixed[end] == fixed[k]; end++) continue;
+            filter_rows(&b, y, k, end, fixed[k]);
         }
     }
 done:
-    free(rows);
-    free(crow);
-    free(ext);
-    free(pairs);
-    free(acc);
-    free(ring.data);
-    free(ring.tag);
+    free(b.rows);
+    free(b.crow);
+    free(b.ext);
+    free(b.pairs);
+    free(b.acc);
+    free(b.ring.data);
+    free(b.ring.tag);
+    free(b.ring.opaque_tag);
+    free(b.ring.opaque);
     return err;
 }

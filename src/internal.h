@@ -114,6 +114,10 @@ void blur__pixels_from_working(double *row, size_t pixels, int channels, blur_de
 /* Full-scale value of a depth: 255, 65535 or 1. */
 double blur__depth_max(blur_depth depth);
 
+/* Whether every alpha sample (the last channel) of a row of `pixels` pixels is at its maximum;
+ * 8- and 16-bit only (false for float). */
+bool blur__alpha_row_opaque(const void *row, size_t pixels, size_t channels, blur_depth depth);
+
 /* Converts `count` samples at `src` (of depth) to doubles in the depth's own scale. */
 void blur__load_samples(const void *src, blur_depth depth, size_t count, double *dst);
 

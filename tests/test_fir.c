@@ -337,6 +337,59 @@ static void test_opaque_alpha_as_without(void **state)
     }
 }
 
+/* Premultiplied, an output row whose input rows are all opaque takes the fixed-point path on the
+ * rows as they are (fir.c's choose_fixed_rows): with a band of transparent rows across the
+ * image, rows further than the radius from it give BLUR_ALPHA_SEPARATE's bits, every row is
+ * within 1 level of the exact premultiplied result, and the thread count changes nothing. */
+static void test_opaque_rows_take_fixed_point(void **state)
+{
+    (void)state;
+    uint64_t seed = 0x0a11a6ULL;
+    enum { W = 71, H = 120, TOP = 50, BOTTOM = 54 }; /* transparent rows TOP..BOTTOM-1 */
+    static const double sigmas[] = {1.0, 3.0, 7.0};
+    for (int ch = 2; ch <= 4; ch += 2) {
+        guarded src, straight, pm, other, exact;
+        guarded_alloc(&src, W, H, ch, BLUR_U8);
+        guarded_alloc(&straight, W, H, ch, BLUR_U8);
+        guarded_alloc(&pm, W, H, ch, BLUR_U8);
+        guarded_alloc(&other, W, H, ch, BLUR_U8);
+        guarded_alloc(&exact, W, H, ch, BLUR_U8);
+        fill_random(&src.img, &seed, true);
+        for (size_t y = 0; y < H; y++)
+            for (size_t x = 0; x < W; x++)
+                set_alpha(&src.img, x, y, y >= TOP && y < BOTTOM ? (unsigned)(x * 3) : 255);
+        for (size_t s = 0; s < sizeof sigmas / sizeof sigmas[0]; s++) {
+            blur_options opt = BLUR_OPTIONS_INIT;
+            opt.sigma_x = opt.sigma_y = sigmas[s];
+            const size_t r = (size_t)(4.0 * sigmas[s] + 0.5);
+            opt.alpha = BLUR_ALPHA_SEPARATE;
+            run(&src.img, &straight.img, opt, BLUR_ENGINE_AUTO, 1);
+            opt.alpha = BLUR_ALPHA_PREMULTIPLY;
+            run(&src.img, &pm.img, opt, BLUR_ENGINE_AUTO, 1);
+            run(&src.img, &exact.img, opt, BLUR_ENGINE_EXACT, 1);
+            assert_true(max_diff(&exact.img, &pm.img) <= 1);
+            for (unsigned threads = 2; threads <= 3; threads++) {
+                run(&src.img, &other.img, opt, BLUR_ENGINE_AUTO, threads);
+                assert_int_equal(max_diff(&pm.img, &other.img), 0);
+            }
+            size_t separate_rows = 0;
+            for (size_t y = 0; y < H; y++) {
+                if (y + r >= TOP && y < BOTTOM + r) continue; /* a transparent row in reach */
+                const size_t at = y * pm.img.stride;
+                assert_memory_equal((unsigned char *)pm.img.data + at,
+                                    (unsigned char *)straight.img.data + at, W * (size_t)ch);
+                separate_rows++;
+            }
+            assert_int_equal(separate_rows, H - (BOTTOM - TOP) - 2 * r);
+        }
+        guarded_free(&src);
+        guarded_free(&straight);
+        guarded_free(&pm);
+        guarded_free(&other);
+        guarded_free(&exact);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_photo_accuracy),
         cmocka_unit_test(test_decim_against_exact),
         cmocka_unit_test(test_opaque_alpha_as_without),
+        cmocka_unit_test(test_opaque_rows_take_fixed_point),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -93,9 +93,9 @@ static void test_alpha_held_whole(void **state)
             blur_image img;
             random_image(&img, 37, 29, channels, BLUR_U8, (uint64_t)(11 + variant));
             unsigned char *p = img.data;
-            for (size_t i = (size_t)channels - 1; i < img.stride * img.height; i += (size_t)channels)
-                p[i] = 255;
-            if (variant == 1) p[5 * img.stride + 7 * (size_t)channels + (size_t)channels - 1] = 9;
+            const size_t ch = (size_t)channels;
+            for (size_t i = ch - 1; i < img.stride * img.height; i += ch) p[i] = 255;
+            if (variant == 1) p[5 * img.stride + 7 * ch + ch - 1] = 9;
             blur_options opt = BLUR_OPTIONS_INIT;
             opt.sigma_x = opt.sigma_y = 12.0;
             if (variant == 2) opt.border = BLUR_BORDER_CONSTANT; /* alpha 0 beyond the edges */
@@ -106,6 +106,27 @@ static void test_alpha_held_whole(void **state)
             check_stream_matches_memory(&img, &opt);
             blur_image_free(&img);
         }
+}
+
+/* A stream premultiplies (its alpha is not known ahead) except in the output rows whose input
+ * rows are all opaque, which take the fixed-point path (fir.c's choose_fixed_rows): decided
+ * row by row, so the stream, in one band, gives the bits of the image in memory on every
+ * core. Opaque but for a band of transparent rows; and opaque everywhere. */
+static void test_stream_opaque_rows(void **state)
+{
+    (void)state;
+    for (int transparent = 0; transparent < 2; transparent++) {
+        blur_image img;
+        random_image(&img, 41, 150, 4, BLUR_U8, 99);
+        unsigned char *p = img.data;
+        for (size_t y = 0; y < img.height; y++)
+            for (size_t x = 0; x < img.width; x++)
+                p[y * img.stride + 4 * x + 3] = transparent && y >= 70 && y < 74 ? 30 : 255;
+        blur_options opt = BLUR_OPTIONS_INIT;
+        opt.sigma_x = opt.sigma_y = 3.0;
+        check_stream_matches_memory(&img, &opt);
+        blur_image_free(&img);
+    }
 }
 
 static void test_damaged_input_leaves_nothing(void **state)
@@ -149,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_stream_equals_memory_every_mode),
         cmocka_unit_test(test_stream_every_layout),
         cmocka_unit_test(test_alpha_held_whole),
+        cmocka_unit_test(test_stream_opaque_rows),
         cmocka_unit_test(test_damaged_input_leaves_nothing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
