@@ -341,6 +341,28 @@ ALWAYS_INLINE void coarse_lines(const run_ctx *r, const decim_axis *a, const flo
     }
 }
 
+/* K (1 to 4, a constant) output rows of a cell from its UP_TAPS tile rows u, with the K rows of
+ * weights at w: K independent chains; `left` samples of each row written. */
+ALWAYS_INLINE void up_rows(const dv *u, const float *w, unsigned char *out, size_t stride,
+                           size_t left, const size_t K)
+{
+    dv acc0 = splat(w[0]) * u[0], acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    if (K > 1) acc1 = splat(w[UP_TAPS]) * u[0];
+    if (K > 2) acc2 = splat(w[2 * UP_TAPS]) * u[0];
+    if (K > 3) acc3 = splat(w[3 * UP_TAPS]) * u[0];
+    UNROLL_TAPS
+    for (size_t d = 1; d < UP_TAPS; d++) {
+        acc0 += splat(w[d]) * u[d];
+        if (K > 1) acc1 += splat(w[UP_TAPS + d]) * u[d];
+        if (K > 2) acc2 += splat(w[2 * UP_TAPS + d]) * u[d];
+        if (K > 3) acc3 += splat(w[3 * UP_TAPS + d]) * u[d];
+    }
+    narrow_row(acc0, out, left);
+    if (K > 1) narrow_row(acc1, out + stride, left);
+    if (K > 2) narrow_row(acc2, out + 2 * stride, left);
+    if (K > 3) narrow_row(acc3, out + 3 * stride, left);
+}
+
 /* Stage D: the up passes, by tiles of UP_TILE image columns (pixels): first the horizontal
  * one from v into the tile's rows (one per output cell, in `tile`), then the vertical one from
  * those rows into the image's rows. The s output rows between two cells read the same
@@ -385,25 +407,20 @@ ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *til
                 dv u[UP_TAPS];
                 UNROLL_TAPS
                 for (size_t d = 0; d < UP_TAPS; d++) u[d] = LOAD(tile + (q + d) * n + j);
-                /* four output rows at a time: four independent chains of multiply-adds (the
-                 * weight table has rows up to a multiple of four) */
-                for (size_t p0 = 0; p0 < rows; p0 += 4) {
-                    const float *w = ay->up + p0 * UP_TAPS;
-                    unsigned char *out = base + (q * sy + p0) * r->dst->stride + j;
-                    dv acc0 = splat(w[0]) * u[0], acc1 = splat(w[UP_TAPS]) * u[0],
-                       acc2 = splat(w[2 * UP_TAPS]) * u[0], acc3 = splat(w[3 * UP_TAPS]) * u[0];
-                    UNROLL_TAPS
-                    for (size_t d = 1; d < UP_TAPS; d++) {
-                        acc0 += splat(w[d]) * u[d];
-                        acc1 += splat(w[UP_TAPS + d]) * u[d];
-                        acc2 += splat(w[2 * UP_TAPS + d]) * u[d];
-                        acc3 += splat(w[3 * UP_TAPS + d]) * u[d];
-                    }
-                    const size_t more = rows - p0; /* rows of this group to write: 1..4+ */
-                    narrow_row(acc0, out, n - j);
-                    if (more > 1) narrow_row(acc1, out + r->dst->stride, n - j);
-                    if (more > 2) narrow_row(acc2, out + 2 * r->dst->stride, n - j);
-                    if (more > 3) narrow_row(acc3, out + 3 * r->dst->stride, n - j);
+                /* four output rows at a time (four independent chains of multiply-adds), and
+                 * the last one to three as many: not four computed for one written */
+                size_t p0 = 0;
+                unsigned char *out = base + q * sy * r->dst->stride + j;
+                const size_t stride = r->dst->stride;
+                for (; p0 + 4 <= rows; p0 += 4)
+                    up_rows(u, ay->up + p0 * UP_TAPS, out + p0 * stride, stride, n - j, 4);
+                const float *w = ay->up + p0 * UP_TAPS;
+                unsigned char *rest = out + p0 * stride;
+                switch (rows - p0) { /* K a constant in each call */
+                case 3: up_rows(u, w, rest, stride, n - j, 3); break;
+                case 2: up_rows(u, w, rest, stride, n - j, 2); break;
+                case 1: up_rows(u, w, rest, stride, n - j, 1); break;
+                default: break;
                 }
             }
         }
