@@ -55,3 +55,14 @@ fi
 if [ -n "${time_vips:-}" ]; then
     awk -v a="$time_blur" -v b="$time_vips" 'BEGIN {printf "blur / vips wall time: %.2f (target <= 0.70)\n", a / b}'
 fi
+
+# The same photo with an alpha channel, blurred premultiplied (the default): opaque everywhere
+# (as many RGBA files are), and with transparent stripes that every row meets. blur alone, at
+# SIGMA and at 30 (where an image the decimated path may take is read whole).
+for alpha in opaque stripes; do
+    "$BUILD/bench/tile" assets/coffee.png "$dir/$alpha.png" 6000 4000 "$alpha" || exit 1
+    echo "input: the same with alpha, $alpha, $(($(stat -c %s "$dir/$alpha.png") / 1000000)) MB"
+    for s in "$SIGMA" 30; do
+        measure "blur rgba $alpha s$s" "$BUILD/blur" "$dir/$alpha.png" "$dir/out.png" --sigma "$s"
+    done
+done
