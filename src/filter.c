@@ -718,7 +718,8 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
     blur_error err = limit_threads_by_memory(plan, shape, &one);
     if (err) return err;
     blur__pipeline pl;
-    /* rows arrive as they are decoded: the alpha is not known ahead (image_flags) */
+    /* rows arrive as they are decoded: the alpha is not known ahead (image_flags), but the FIR
+     * still takes the fixed point in rows that read only opaque rows (fir.c) */
     pipeline_init(plan, shape, pixel_flags(plan), row_at, rows, out, y0, out_stride, &pl);
     band_job job = {plan, &pl, y0, y1, BLUR_OK, NULL};
     run_band(&job);
