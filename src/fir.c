@@ -43,7 +43,7 @@ struct blur__fir {
 
 typedef struct fir_variant {
     const char *name;
-    const char *cpu[3]; /* features __builtin_cpu_supports must report */
+    const char *cpu[4]; /* features __builtin_cpu_supports must report */
     /* Each does a prefix of its work (fir.h) and the generic code the rest; NULL: none. */
     fir_vert_fn *vert;
     fir_horiz_fn *horiz;
@@ -55,14 +55,14 @@ typedef struct fir_variant {
 
 static const fir_variant variants[] = {
 #if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
-    {"avx512", {"avx512bw", "avx512vl", "avx512vnni"}, blur__fir_vert_avx512,
+    {"avx512", {"avx512bw", "avx512vl", "avx512vnni", "fma"}, blur__fir_vert_avx512,
      blur__fir_horiz_avx512, blur__fir_vert_f_avx512, blur__fir_horiz_f_avx512,
      blur__fir_premul4_avx512, blur__fir_unpremul4_avx512},
-    {"avx2", {"avx2", NULL, NULL}, blur__fir_vert_avx2, blur__fir_horiz_avx2,
+    {"avx2", {"avx2", "fma", NULL, NULL}, blur__fir_vert_avx2, blur__fir_horiz_avx2,
      blur__fir_vert_f_avx2, blur__fir_horiz_f_avx2, blur__fir_premul4_avx2,
      blur__fir_unpremul4_avx2},
 #endif
-    {"generic", {NULL, NULL, NULL}, NULL, NULL, NULL, NULL, NULL, NULL}, /* fir.c's own code */
+    {"generic", {NULL, NULL, NULL, NULL}, NULL, NULL, NULL, NULL, NULL, NULL}, /* fir.c's own */
 };
 enum { VARIANT_COUNT = sizeof variants / sizeof variants[0] };
 
@@ -243,7 +243,7 @@ static void vert_float(const blur__fir *f, const uint16_t *const *rows, size_t f
     for (size_t t = 1; t <= r; t++) {
         const uint16_t *a = rows[r - t], *b = rows[r + t];
         const float w = f->vf[t];
-        for (size_t i = from; i < n; i++) out[i] += w * (float)(a[i] + b[i]);
+        for (size_t i = from; i < n; i++) out[i] = fmaf(w, (float)(a[i] + b[i]), out[i]);
     }
 }
 
@@ -255,7 +255,7 @@ static void horiz_float(const blur__fir *f, const float *ext, size_t from, size_
     for (size_t c = 0; c < classes && c < taps; c++)
         for (size_t k = c; k < taps; k += classes) {
             const float w = f->hf[k], *e = ext + k * step;
-            for (size_t i = from; i < n; i++) acc[i] += w * e[i];
+            for (size_t i = from; i < n; i++) acc[i] = fmaf(w, e[i], acc[i]);
         }
 }
 

@@ -35,7 +35,8 @@ typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
  * vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
  * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k in class order: k = c, c+P, c+2P, ... for
  *        c = 0, 1, ..., P-1, with P = BLUR__FIR_FLOAT_CLASS(step) (taps P apart read whole
- *        vectors apart, so the SIMD code shares their loads); multiply then add, in float. */
+ *        vectors apart, so the SIMD code shares their loads); in float, each term of the sums
+ *        a fused multiply-add (fmaf: one rounding), t and k in increasing order. */
 #define BLUR__FIR_FLOAT_CLASS(step) ((step) % 2 ? 16u : (step) % 4 ? 8u : (step) % 8 ? 4u : 2u)
 typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t from,
                              size_t to, float *const *out, size_t count);

@@ -1,5 +1,6 @@
-/* fir_avx2.c — fir.h's passes with AVX2 (vpmaddwd + vpaddd), 16 samples per step. Compiled
- * with its own -m flags (Makefile) and chosen at run time by fir.c only when the CPU has AVX2. */
+/* fir_avx2.c — fir.h's passes with AVX2 (vpmaddwd + vpaddd; FMA for the float passes), 16
+ * samples per step. Compiled with its own -m flags (Makefile) and chosen at run time by fir.c
+ * only when the CPU has AVX2 and FMA. */
 #include "fir.h"
 
 #if defined(__x86_64__) && defined(__AVX2__)
@@ -105,6 +106,7 @@ static inline void store_byte_pairs(uint8_t *p, __m256i v)
 #define CVTF _mm256_cvtepi32_ps
 #define MULF _mm256_mul_ps
 #define ADDF _mm256_add_ps
+#define FMAF _mm256_fmadd_ps
 #define SET1F _mm256_set1_ps
 #define SETZEROF _mm256_setzero_ps()
 #define LOADF _mm256_loadu_ps

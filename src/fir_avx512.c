@@ -89,6 +89,7 @@ size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
 #define CVTF _mm512_cvtepi32_ps
 #define MULF _mm512_mul_ps
 #define ADDF _mm512_add_ps
+#define FMAF _mm512_fmadd_ps
 #define SET1F _mm512_set1_ps
 #define SETZEROF _mm512_setzero_ps()
 #define LOADF _mm512_loadu_ps

@@ -256,7 +256,7 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
 
 /* ---- the float passes (16-bit images, premultiplied alpha): fir.c's generic loops, one
  * vector of outputs at a time, each lane doing the same float operations in the same order
- * (multiply, then add: no fused multiply-add), so every variant gives the generic bits ---- */
+ * (fused multiply-adds, as fmaf), so every variant gives the generic bits ---- */
 
 /* N rows at once, U vectors each, sharing their input rows as vert_rows does; each input row
  * is converted to float once (exactly: at most 65535), and float(a + b) of vert_float is
@@ -277,7 +277,7 @@ static inline __attribute__((always_inline)) void vert_f_rows(const uint16_t *co
         const VECF wt = SET1F(w[t]);
         FOR_U(SLIDE_OUT(low, high); low[0][u] = CVTF(ZX16_LOAD(rows[r - t] + i + u * VNF));
               high[N - 1][u] = CVTF(ZX16_LOAD(rows[r + t + N - 1] + i + u * VNF));
-              FOR_Q(acc[q][u] = ADDF(acc[q][u], MULF(wt, ADDF(low[q][u], high[q][u])));););
+              FOR_Q(acc[q][u] = FMAF(wt, ADDF(low[q][u], high[q][u]), acc[q][u]);););
     }
     FOR_Q(FOR_U(STOREF(out[q] + i + u * VNF, acc[q][u]);););
 }
@@ -330,7 +330,7 @@ static inline __attribute__((always_inline)) void horiz_f_chunk(const float *ext
             FOR_U8(win[u] = LOADF(q + u * gap * VNF););
             for (size_t k = c, next = U;; k += P, next++) {
                 const VECF wk = SET1F(w[k]);
-                FOR_U8(a[u] = ADDF(a[u], MULF(wk, win[u])););
+                FOR_U8(a[u] = FMAF(wk, win[u], a[u]););
                 if (k + P >= taps) break;
                 if (D) {
                     FOR_U8(if (u + 1 < U) win[u] = win[u + 1];);
