@@ -596,11 +596,8 @@ static bool alpha_opaque(const blur_image *img)
     return true;
 }
 
-/* The pixel transforms for this image. Premultiplying by an alpha that is opaque everywhere,
- * beyond the edges too (no constant border of another value), changes no sample, so such an
- * image (RGBA files are often saved so) is blurred as one without alpha: that takes the fast
- * paths (fixed point, the decimated filter), where premultiplied alpha takes the float FIR or
- * the exact engine. The result is the premultiplied one within the fast paths' error. */
+/* Whether an image of this shape is premultiplied, by a rule that lets its alpha decide: no
+ * constant border brings another alpha from beyond the edges. */
 static bool may_drop_premultiply(const blur_plan *plan, const blur_image *shape)
 {
     return blur__premultiplies(pixel_flags(plan), (size_t)shape->channels) &&
@@ -608,6 +605,11 @@ static bool may_drop_premultiply(const blur_plan *plan, const blur_image *shape)
             plan->opt.cval == blur__depth_max(shape->depth));
 }
 
+/* The pixel transforms for this image. Premultiplying by an alpha that is opaque everywhere,
+ * beyond the edges too (no constant border of another value), changes no sample, so such an
+ * image (RGBA files are often saved so) is blurred as one without alpha: that takes the fast
+ * paths (fixed point, the decimated filter), where premultiplied alpha takes the float FIR or
+ * the exact engine. The result is the premultiplied one within the fast paths' error. */
 static unsigned image_flags(const blur_plan *plan, const blur_image *img)
 {
     unsigned flags = pixel_flags(plan);
