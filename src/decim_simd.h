@@ -341,6 +341,26 @@ ALWAYS_INLINE void coarse_lines(const run_ctx *r, const decim_axis *a, const flo
     }
 }
 
+/* Stage D's horizontal up pass for K (1 or 4, a constant) samples: sample k's UP_TAPS weights
+ * at w[k], its first v line at in[k] (entries from i), the taps `apart` floats apart; K
+ * independent chains of multiply-adds, where one alone waited on each add's latency. */
+ALWAYS_INLINE void up_across(const float *const *w, const float *const *in, size_t i,
+                             size_t apart, dv *out, const size_t K)
+{
+    dv acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0};
+    UNROLL_TAPS
+    for (size_t d = 0; d < UP_TAPS; d++) {
+        acc0 += splat(w[0][d]) * LOAD(in[0] + i + d * apart);
+        if (K > 1) acc1 += splat(w[1][d]) * LOAD(in[1] + i + d * apart);
+        if (K > 2) acc2 += splat(w[2][d]) * LOAD(in[2] + i + d * apart);
+        if (K > 3) acc3 += splat(w[3][d]) * LOAD(in[3] + i + d * apart);
+    }
+    out[0] = acc0;
+    if (K > 1) out[1] = acc1;
+    if (K > 2) out[2] = acc2;
+    if (K > 3) out[3] = acc3;
+}
+
 /* K (1 to 4, a constant) output rows of a cell from its UP_TAPS tile rows u, with the K rows of
  * weights at w: K independent chains; `left` samples of each row written. */
 ALWAYS_INLINE void up_rows(const dv *u, const float *w, unsigned char *out, size_t stride,
@@ -386,13 +406,12 @@ ALWAYS_INLINE void up_tiles(const run_ctx *r, size_t px0, size_t px1, float *til
             for (size_t j0 = 0; j0 < n; j0 += DV) {
                 dv block[DV];
                 const size_t samples = n - j0 < DV ? n - j0 : DV;
-                for (size_t k = 0; k < samples; k++) {
-                    const float *w = weights[j0 + k], *in = first[j0 + k] + i;
-                    dv acc = {0};
-                    for (size_t d = 0; d < UP_TAPS; d++)
-                        acc += splat(w[d]) * LOAD(in + d * r->ch * r->line);
-                    block[k] = acc;
-                }
+                const size_t apart = r->ch * r->line; /* a tap's v lines */
+                size_t k = 0;
+                for (; k + 4 <= samples; k += 4)
+                    up_across(weights + j0 + k, first + j0 + k, i, apart, block + k, 4);
+                for (; k < samples; k++)
+                    up_across(weights + j0 + k, first + j0 + k, i, apart, block + k, 1);
                 store_transposed(block, tile + i * n + j0, n, samples, DV);
             }
         }
