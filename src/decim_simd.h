@@ -332,7 +332,26 @@ ALWAYS_INLINE void coarse_lines(const run_ctx *r, const decim_axis *a, const flo
     const int taps = 2 * a->coarse_radius + 1;
     for (size_t l = l0; l < l1; l++) {
         const float *from = in + l * r->line;
-        for (size_t i = 0; i < length; i += DV) {
+        size_t i = 0;
+        /* four vectors at a time: four independent chains of multiply-adds, where one alone
+         * waited on each add's latency */
+        for (; i + 4 * DV <= length; i += 4 * DV) {
+            dv acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0};
+            for (int j = 0; j < taps; j++) {
+                const dv w = splat(a->coarse[j]);
+                const float *at = from + (size_t)j * apart + i;
+                acc0 += w * LOAD(at);
+                acc1 += w * LOAD(at + DV);
+                acc2 += w * LOAD(at + 2 * DV);
+                acc3 += w * LOAD(at + 3 * DV);
+            }
+            float *to = out + l * r->line + i;
+            STORE(to, acc0);
+            STORE(to + DV, acc1);
+            STORE(to + 2 * DV, acc2);
+            STORE(to + 3 * DV, acc3);
+        }
+        for (; i < length; i += DV) {
             dv acc = {0};
             for (int j = 0; j < taps; j++)
                 acc += splat(a->coarse[j]) * LOAD(from + (size_t)j * apart + i);
