@@ -22,8 +22,8 @@
  * horizontal down pass (B), the coarse filter (C) and the horizontal up pass (D) then run along
  * such lines as contiguous vectors, and D writes a tile of rows for the vertical up pass.
  * The stages are in decim_simd.h, compiled per instruction set; this file makes the plan and
- * runs them. 6000x4000 RGB at sigma 30 on one thread of a 2-core Zen 4: ~65 ms with AVX-512,
- * ~100 with AVX2 (the recursive filter this replaced took ~170), of which A ~45 %, D ~40 %.
+ * runs them. 6000x4000 RGB at sigma 30 on one thread of a 2-core Zen 4: ~44 ms with AVX-512,
+ * ~75 with AVX2 (the recursive filter this replaced took ~170), of which A ~40 %, D ~45 %.
  *
  * Borders: the coarse grid covers the image plus the reach of the whole chain; positions
  * outside the image are mapped by the border rule (or read as cval), so every mode is exact
