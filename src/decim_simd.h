@@ -322,6 +322,27 @@ ALWAYS_INLINE void down_columns(const run_ctx *r, size_t l0, size_t l1)
     }
 }
 
+/* K (1 or 4, a constant) vectors of coarse sums, the taps' entries `apart` floats apart from
+ * `from`, into `to`: K independent chains of multiply-adds, where one alone waited on each
+ * add's latency. */
+ALWAYS_INLINE void coarse_sums(const float *coarse, int taps, const float *from, size_t apart,
+                               float *to, const size_t K)
+{
+    dv acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0};
+    for (int j = 0; j < taps; j++) {
+        const dv w = splat(coarse[j]);
+        const float *at = from + (size_t)j * apart;
+        acc0 += w * LOAD(at);
+        if (K > 1) acc1 += w * LOAD(at + DV);
+        if (K > 2) acc2 += w * LOAD(at + 2 * DV);
+        if (K > 3) acc3 += w * LOAD(at + 3 * DV);
+    }
+    STORE(to, acc0);
+    if (K > 1) STORE(to + DV, acc1);
+    if (K > 2) STORE(to + 2 * DV, acc2);
+    if (K > 3) STORE(to + 3 * DV, acc3);
+}
+
 /* Stage C: the coarse filter a's kernel over lines [l0, l1) of `in` into `out`, entries
  * [0, length): down each line (vertical: the taps 1 apart; in zh, out tmp, entry i = output cell
  * ycell.first_out + i) or across lines (horizontal: the taps a cell's lines apart; in tmp, out
@@ -332,31 +353,11 @@ ALWAYS_INLINE void coarse_lines(const run_ctx *r, const decim_axis *a, const flo
     const int taps = 2 * a->coarse_radius + 1;
     for (size_t l = l0; l < l1; l++) {
         const float *from = in + l * r->line;
+        float *to = out + l * r->line;
         size_t i = 0;
-        /* four vectors at a time: four independent chains of multiply-adds, where one alone
-         * waited on each add's latency */
-        for (; i + 4 * DV <= length; i += 4 * DV) {
-            dv acc0 = {0}, acc1 = {0}, acc2 = {0}, acc3 = {0};
-            for (int j = 0; j < taps; j++) {
-                const dv w = splat(a->coarse[j]);
-                const float *at = from + (size_t)j * apart + i;
-                acc0 += w * LOAD(at);
-                acc1 += w * LOAD(at + DV);
-                acc2 += w * LOAD(at + 2 * DV);
-                acc3 += w * LOAD(at + 3 * DV);
-            }
-            float *to = out + l * r->line + i;
-            STORE(to, acc0);
-            STORE(to + DV, acc1);
-            STORE(to + 2 * DV, acc2);
-            STORE(to + 3 * DV, acc3);
-        }
-        for (; i < length; i += DV) {
-            dv acc = {0};
-            for (int j = 0; j < taps; j++)
-                acc += splat(a->coarse[j]) * LOAD(from + (size_t)j * apart + i);
-            STORE(out + l * r->line + i, acc);
-        }
+        for (; i + 4 * DV <= length; i += 4 * DV)
+            coarse_sums(a->coarse, taps, from + i, apart, to + i, 4);
+        for (; i < length; i += DV) coarse_sums(a->coarse, taps, from + i, apart, to + i, 1);
     }
 }
 
