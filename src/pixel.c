@@ -25,33 +25,37 @@ static inline uint64_t load64(const unsigned char *p)
 }
 
 /* An alpha sample is at its maximum when all its bytes are 0xff. The row's bytes are and-ed 64
- * at a time into 8 words, with no branch, and the words together: when 8 is a
- * multiple of the pixel's size each byte of the result then holds one place in the pixel, and
- * the alpha places are looked at once. A row of 6000 RGBA pixels in well under a microsecond,
- * where a loop over its alpha samples alone took ~2.5. */
+ * at a time into 8 words, with no branch, and the words together: when 8 is a multiple of the
+ * pixel's size, byte j of the result holds place j % pixel of the pixels, and the alpha places
+ * (`alpha`, a mask of them) are looked at every 1 kB, so a row with some transparency is
+ * usually left early. A row of 6000 opaque RGBA pixels in ~0.5 us, where a loop over its alpha
+ * samples alone took ~2.5. */
 bool blur__alpha_row_opaque(const void *row, size_t pixels, size_t channels, blur_depth depth)
 {
     if (depth != BLUR_U8 && depth != BLUR_U16) return false;
     const size_t size = blur_depth_size(depth), pixel = channels * size, n = pixels * pixel;
     const size_t alpha_at = (channels - 1) * size; /* the alpha's first byte in a pixel */
     const unsigned char *bytes = row;
-    /* eight words in eight variables: gcc kept an array of them in memory */
-    uint64_t w0 = ~UINT64_C(0), w1 = w0, w2 = w0, w3 = w0, w4 = w0, w5 = w0, w6 = w0, w7 = w0;
+    unsigned char places[8];
+    for (size_t j = 0; j < sizeof places; j++) places[j] = j % pixel < alpha_at ? 0 : 0xff;
+    uint64_t alpha;
+    memcpy(&alpha, places, sizeof alpha);
+    bool opaque = true;
     size_t i = 0;
-    if (8 % pixel == 0)
-        for (; i + 64 <= n; i += 64) {
+    while (8 % pixel == 0 && opaque && i + 64 <= n) {
+        const size_t end = i + (n - i < 1024 ? (n - i) / 64 * 64 : 1024);
+        /* eight words in eight variables: gcc kept an array of them in memory */
+        uint64_t w0 = ~UINT64_C(0), w1 = w0, w2 = w0, w3 = w0, w4 = w0, w5 = w0, w6 = w0, w7 = w0;
+        for (; i < end; i += 64) {
             const unsigned char *at = bytes + i;
             w0 &= load64(at), w1 &= load64(at + 8), w2 &= load64(at + 16);
             w3 &= load64(at + 24), w4 &= load64(at + 32), w5 &= load64(at + 40);
             w6 &= load64(at + 48), w7 &= load64(at + 56);
         }
-    const uint64_t all = w0 & w1 & w2 & w3 & w4 & w5 & w6 & w7;
-    unsigned char folded[sizeof all];
-    memcpy(folded, &all, sizeof all);
-    bool opaque = true;
-    for (size_t j = 0; j < sizeof folded; j++) opaque &= j % pixel < alpha_at || folded[j] == 0xff;
-    for (size_t at = i % pixel; i < n; i++, at = at + 1 == pixel ? 0 : at + 1)
-        opaque &= at < alpha_at || bytes[i] == 0xff;
+        opaque = (w0 & w1 & w2 & w3 & w4 & w5 & w6 & w7 & alpha) == alpha;
+    }
+    for (size_t at = i % pixel; opaque && i < n; i++, at = at + 1 == pixel ? 0 : at + 1)
+        opaque = at < alpha_at || bytes[i] == 0xff;
     return opaque;
 }
 
