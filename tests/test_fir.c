@@ -340,7 +340,8 @@ static void test_opaque_alpha_as_without(void **state)
 /* Premultiplied, an output row whose input rows are all opaque takes the fixed-point path on the
  * rows as they are (fir.c's choose_fixed_rows): with a band of transparent rows across the
  * image, rows further than the radius from it give BLUR_ALPHA_SEPARATE's bits, every row is
- * within 1 level of the exact premultiplied result, and the thread count changes nothing. */
+ * within 1 level of the exact premultiplied result, and the thread count changes nothing; for
+ * reflect, wrap and a constant border of 255 (opaque beyond the edges too). */
 static void test_opaque_rows_take_fixed_point(void **state)
 {
     (void)state;
@@ -358,10 +359,15 @@ static void test_opaque_rows_take_fixed_point(void **state)
         for (size_t y = 0; y < H; y++)
             for (size_t x = 0; x < W; x++)
                 set_alpha(&src.img, x, y, y >= TOP && y < BOTTOM ? (unsigned)(x * 3) : 255);
-        for (size_t s = 0; s < sizeof sigmas / sizeof sigmas[0]; s++) {
+        static const blur_border borders[] = {BLUR_BORDER_REFLECT, BLUR_BORDER_WRAP,
+                                              BLUR_BORDER_CONSTANT};
+        const size_t nsigmas = sizeof sigmas / sizeof sigmas[0];
+        for (size_t s = 0; s < nsigmas * sizeof borders / sizeof borders[0]; s++) {
             blur_options opt = BLUR_OPTIONS_INIT;
-            opt.sigma_x = opt.sigma_y = sigmas[s];
-            const size_t r = (size_t)(4.0 * sigmas[s] + 0.5);
+            opt.sigma_x = opt.sigma_y = sigmas[s % nsigmas];
+            opt.border = borders[s / nsigmas];
+            opt.cval = 255.0;
+            const size_t r = (size_t)(4.0 * opt.sigma_x + 0.5);
             opt.alpha = BLUR_ALPHA_SEPARATE;
             run(&src.img, &straight.img, opt, BLUR_ENGINE_AUTO, 1);
             opt.alpha = BLUR_ALPHA_PREMULTIPLY;
