@@ -8,6 +8,7 @@
  * For the end-to-end benchmark. */
 #include "blur.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 int main(int argc, char **argv)
 {
     const char *alpha = argc == 6 ? argv[5] : NULL;
+    const bool stripes = alpha && strcmp(alpha, "stripes") == 0;
     if ((argc != 5 && argc != 6) ||
         (alpha && strcmp(alpha, "opaque") != 0 && strcmp(alpha, "stripes") != 0)) {
         fprintf(stderr, "usage: tile IN OUT WIDTH HEIGHT [opaque|stripes]\n");
@@ -56,8 +58,8 @@ int main(int argc, char **argv)
     for (size_t y = 0; alpha && y < height; y++)
         for (size_t x = 0; x < width; x++) {
             unsigned a = 255;
-            if (alpha[0] == 's' && y % 1000 < 100) a = (unsigned)(y % 1000) * 255 / 99;
-            if (alpha[0] == 's' && x % 1000 < 100) a = (unsigned)(x % 1000) * 255 / 99;
+            if (stripes && y % 1000 < 100) a = (unsigned)(y % 1000) * 255 / 99;
+            if (stripes && x % 1000 < 100) a = (unsigned)(x % 1000) * 255 / 99;
             ((unsigned char *)dst.data)[y * dst.stride + x * 4 + 3] = (unsigned char)a;
         }
     blur_write_options opt = BLUR_WRITE_OPTIONS_INIT;
