@@ -415,8 +415,9 @@ typedef struct fir_band {
     float *ext;        /* GROUP extended rows, int16 or float */
     int32_t *pairs;
     float *acc;
-    premul_ring ring;  /* with no data unless the band premultiplies */
-    int16_t cv8[4];    /* what the constant border holds in each channel of the extended rows */
+    bool premultiplied; /* the band's image premultiplies (its float rows do) */
+    premul_ring ring;   /* with no data unless the band premultiplies */
+    int16_t cv8[4];     /* what the constant border holds in each channel of the extended rows */
     float cvf[4];
 } fir_band;
 
@@ -428,7 +429,7 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
     const blur__pipeline *pl = b->pl;
     const fir_variant *var = b->var;
     const size_t ch = b->ch, n = b->n, width = pl->src->width;
-    const bool premultiplied = !fixed && b->ring.data;
+    const bool premultiplied = !fixed && b->premultiplied;
     for (size_t j = k0; j < k1 + 2 * f->ry; j++) {
         const long v = (long)y + (long)j - (long)f->ry;
         b->rows[j] = premultiplied ? (const void *)premul_row(&b->ring, var, f, pl, b->crow, v)
@@ -511,7 +512,8 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         premultiplied && (f->border != BLUR_BORDER_CONSTANT || f->cval == UINT8_MAX);
     /* ext_len: floats (or int16) per extended row */
     fir_band b = {.f = f, .pl = pl, .var = pick_variant(), .ch = ch, .n = n,
-                  .ext_len = BLUR__FIR_PAIRS(ext_n) + 64, .ring = {.slots = rows_n, .len = n}};
+                  .ext_len = BLUR__FIR_PAIRS(ext_n) + 64, .premultiplied = premultiplied,
+                  .ring = {.slots = rows_n, .len = n}};
     blur_error err = BLUR_OK;
     b.rows = blur__alloc_array(rows_n, sizeof *b.rows);
     b.crow = blur__alloc_array(n, blur_depth_size(src->depth));
