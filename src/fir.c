@@ -51,18 +51,19 @@ typedef struct fir_variant {
     fir_horiz_f_fn *horiz_f;
     fir_premul4_fn *premul4;
     fir_unpremul4_fn *unpremul4;
+    fir_store_u16_fn *store_u16;
 } fir_variant;
 
 static const fir_variant variants[] = {
 #if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
     {"avx512", {"avx512bw", "avx512vl", "avx512vnni", "fma"}, blur__fir_vert_avx512,
      blur__fir_horiz_avx512, blur__fir_vert_f_avx512, blur__fir_horiz_f_avx512,
-     blur__fir_premul4_avx512, blur__fir_unpremul4_avx512},
+     blur__fir_premul4_avx512, blur__fir_unpremul4_avx512, blur__fir_store_u16_avx512},
     {"avx2", {"avx2", "fma", NULL, NULL}, blur__fir_vert_avx2, blur__fir_horiz_avx2,
      blur__fir_vert_f_avx2, blur__fir_horiz_f_avx2, blur__fir_premul4_avx2,
-     blur__fir_unpremul4_avx2},
+     blur__fir_unpremul4_avx2, blur__fir_store_u16_avx2},
 #endif
-    {"generic", {NULL, NULL, NULL, NULL}, NULL, NULL, NULL, NULL, NULL, NULL}, /* fir.c's own */
+    {"generic", {NULL, NULL, NULL, NULL}, NULL, NULL, NULL, NULL, NULL, NULL, NULL}, /* fir.c */
 };
 enum { VARIANT_COUNT = sizeof variants / sizeof variants[0] };
 
@@ -265,9 +266,10 @@ static uint16_t round_u16(float v)
     return v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (uint16_t)v;
 }
 
-static void store_u16(const float *acc, size_t n, uint16_t *out)
+static void store_u16(const fir_variant *var, const float *acc, size_t n, uint16_t *out)
 {
-    for (size_t i = 0; i < n; i++) out[i] = round_u16(acc[i]);
+    size_t i = var->store_u16 ? var->store_u16(acc, n, out) : 0;
+    for (; i < n; i++) out[i] = round_u16(acc[i]);
 }
 
 /* ---- premultiplied alpha (8-bit images with alpha) ----
@@ -478,7 +480,7 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
                 var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, b->acc) : 0;
             horiz_float(f, e, done, n, ch, b->acc);
             if (premultiplied) store_unpremultiplied(var, b->acc, width, ch, out);
-            else store_u16(b->acc, n, out);
+            else store_u16(var, b->acc, n, out);
         }
     }
 }

@@ -22,6 +22,13 @@ static inline void store_out2(uint8_t *p, __m256i v0, __m256i v1)
     _mm_storeu_si128((__m128i *)(void *)p, _mm256_castsi256_si128(b));
 }
 
+/* 8 int32 in 0..65535 to 8 uint16 in order. */
+static inline void store_u16x8(uint16_t *p, __m256i v)
+{
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storeu_si128((__m128i *)(void *)p, w);
+}
+
 /* RGBA rows, premultiplied (fir.h): colour * alpha, alpha * 255; 4 pixels per step. */
 size_t blur__fir_premul4_avx2(const uint8_t *in, size_t pixels, uint16_t *out)
 {
@@ -111,6 +118,11 @@ static inline void store_byte_pairs(uint8_t *p, __m256i v)
 #define SETZEROF _mm256_setzero_ps()
 #define LOADF _mm256_loadu_ps
 #define STOREF _mm256_storeu_ps
+#define MINF _mm256_min_ps
+#define MAXF _mm256_max_ps
+#define CVTTF _mm256_cvttps_epi32
+#define STORE_U16 store_u16x8
+#define FN_STORE_U16 blur__fir_store_u16_avx2
 #define FN_VERT_F blur__fir_vert_f_avx2
 #define FN_HORIZ_F blur__fir_horiz_f_avx2
 #define FN_VERT blur__fir_vert_avx2

@@ -358,3 +358,16 @@ size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const fl
     }
     return i;
 }
+
+/* fir.c's store_u16: v + 0.5 truncated, clamped to 0..65535 (max/min before the truncation give
+ * the same numbers as the scalar tests after it, for every finite v). */
+size_t FN_STORE_U16(const float *acc, size_t n, uint16_t *out)
+{
+    const VECF half = SET1F(0.5f), zero = SETZEROF, top = SET1F(65535.0f);
+    size_t i = 0;
+    for (; i + VNF <= n; i += VNF) {
+        VECF v = MINF(MAXF(ADDF(LOADF(acc + i), half), zero), top);
+        STORE_U16(out + i, CVTTF(v));
+    }
+    return i;
+}

@@ -52,6 +52,13 @@ static unsigned sample(const blur_image *img, size_t y, size_t i)
     return img->depth == BLUR_U8 ? ((const uint8_t *)row)[i] : ((const uint16_t *)row)[i];
 }
 
+static void set_sample(blur_image *img, size_t y, size_t i, unsigned value)
+{
+    char *row = (char *)img->data + y * img->stride;
+    if (img->depth == BLUR_U8) ((uint8_t *)row)[i] = (uint8_t)value;
+    else ((uint16_t *)(void *)row)[i] = (uint16_t)value;
+}
+
 /* Largest difference between two images of the same shape. */
 static unsigned max_diff(const blur_image *a, const blur_image *b)
 {
@@ -149,21 +156,28 @@ static void test_flat_stays_flat(void **state)
 {
     (void)state;
     static const double sigmas[] = {0.5, 1.0, 3.0, 7.3, 30.0};
+    static const unsigned values[2][3] = {{0, 137, 255}, {0, 40000, 65535}}; /* u8, u16 */
     for (size_t s = 0; s < sizeof sigmas / sizeof sigmas[0]; s++) {
-        for (int v = 0; v < 3; v++) {
-            for (int ch = 3; ch <= 4; ch++) {
-                blur_image src, dst;
-                assert_int_equal(blur_image_alloc(&src, 70, 9, ch, BLUR_U8), BLUR_OK);
-                assert_int_equal(blur_image_alloc(&dst, 70, 9, ch, BLUR_U8), BLUR_OK);
-                uint8_t value = (uint8_t)(v == 0 ? 0 : v == 1 ? 137 : 255);
-                memset(src.data, value, src.stride * src.height);
-                blur_options opt = BLUR_OPTIONS_INIT;
-                opt.sigma_x = opt.sigma_y = sigmas[s];
-                assert_int_equal(blur_gaussian(&src, &dst, &opt), BLUR_OK);
-                for (size_t i = 0; i < dst.stride * dst.height; i++)
-                    assert_int_equal(((uint8_t *)dst.data)[i], value);
-                blur_image_free(&src);
-                blur_image_free(&dst);
+        for (int d = 0; d < 2; d++) {
+            const blur_depth depth = d ? BLUR_U16 : BLUR_U8;
+            for (int v = 0; v < 3; v++) {
+                for (int ch = 3; ch <= 4; ch++) {
+                    blur_image src, dst;
+                    assert_int_equal(blur_image_alloc(&src, 70, 9, ch, depth), BLUR_OK);
+                    assert_int_equal(blur_image_alloc(&dst, 70, 9, ch, depth), BLUR_OK);
+                    const unsigned value = values[d][v];
+                    for (size_t y = 0; y < src.height; y++)
+                        for (size_t i = 0; i < src.width * (size_t)ch; i++)
+                            set_sample(&src, y, i, value);
+                    blur_options opt = BLUR_OPTIONS_INIT;
+                    opt.sigma_x = opt.sigma_y = sigmas[s];
+                    assert_int_equal(blur_gaussian(&src, &dst, &opt), BLUR_OK);
+                    for (size_t y = 0; y < dst.height; y++)
+                        for (size_t i = 0; i < dst.width * (size_t)ch; i++)
+                            assert_int_equal(sample(&dst, y, i), value);
+                    blur_image_free(&src);
+                    blur_image_free(&dst);
+                }
             }
         }
     }
@@ -281,10 +295,7 @@ static void test_decim_against_exact(void **state)
 /* Sets the alpha (last) sample of pixel (x, y). */
 static void set_alpha(blur_image *img, size_t x, size_t y, unsigned value)
 {
-    const size_t at = x * (size_t)img->channels + (size_t)img->channels - 1;
-    unsigned char *row = (unsigned char *)img->data + y * img->stride;
-    if (img->depth == BLUR_U16) ((uint16_t *)(void *)row)[at] = (uint16_t)value;
-    else row[at] = (uint8_t)value;
+    set_sample(img, y, x * (size_t)img->channels + (size_t)img->channels - 1, value);
 }
 
 /* An image whose alpha is opaque everywhere is blurred as one without alpha (filter.c's
