@@ -32,6 +32,7 @@
 struct blur__fir {
     size_t ry, rx;           /* radii: ry+1 vertical terms, 2rx+1 horizontal taps */
     int sv, sh;              /* fraction bits of the vertical and horizontal integer taps */
+    int32_t vround;          /* the vertical pass's rounding term R (fir.h) */
     int32_t *vpair, *hpair;  /* packed weight pairs (fir.h) */
     int32_t *vw, *hw;        /* the same weights one per term / tap, for the generic code */
     float *vf, *hf;          /* float weights for 16-bit */
@@ -170,6 +171,7 @@ blur_error blur__fir_create(const double *wy, size_t ty, const double *wx, size_
     /* Horizontal: the sum of taps times biased values lies in [-2^(sh+15), 32512 * 2^sh],
      * within int32 up to sh = 16; the bias is added back in unsigned arithmetic (fir.h). */
     f->sh = fraction_bits(wx, tx, 16);
+    f->vround = tx == 1 || f->sv <= 8 ? 0 : INT32_C(1) << (f->sv - 9);
     int32_t *qy = blur__alloc_array(ty, sizeof *qy);
     size_t vterms = f->ry + 1, vpairs = (vterms + 1) / 2, hpairs = (tx + 1) / 2;
     f->vw = blur__alloc_array(vterms + 1, sizeof *f->vw);
@@ -214,11 +216,10 @@ static void vert_u8(const blur__fir *f, const uint8_t *const *rows, size_t from,
                     int16_t *out)
 {
     const size_t r = f->ry;
-    const int32_t round = f->sv > 8 ? INT32_C(1) << (f->sv - 9) : 0;
     for (size_t i = from; i < n; i++) {
         int32_t acc = f->vw[0] * rows[r][i];
         for (size_t t = 1; t <= r; t++) acc += f->vw[t] * (rows[r - t][i] + rows[r + t][i]);
-        out[i] = (int16_t)(((acc + round) >> (f->sv - 8)) - 32768);
+        out[i] = (int16_t)(((acc + f->vround) >> (f->sv - 8)) - 32768);
     }
 }
 
@@ -451,7 +452,7 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
                 for (size_t q = 0; q < count; q++)
                     mid[q] = (int16_t *)(void *)(b->ext + (k + q) * b->ext_len) + f->rx * ch;
                 size_t done =
-                    var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, c0, c1, mid, count) : c0;
+                    var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, f->vround, c0, c1, mid, count) : c0;
                 for (size_t q = 0; q < count; q++) vert_u8(f, r8 + q, done, c1, mid[q]);
             } else {
                 const uint16_t *const *r16 = (const uint16_t *const *)b->rows + k;

@@ -126,10 +126,10 @@ static inline __attribute__((always_inline)) size_t vert_span(const uint8_t *con
 
 /* Rows in groups of VROWS (the most whose window fits the registers), then 2, then 1; fewer
  * rows take more vectors at a time for independent chains (UNROLL / N). */
-size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv, size_t from,
-               size_t to, int16_t *const *out, size_t count)
+size_t FN_VERT(const uint8_t *const *rows, size_t r, const int32_t *wpair, int sv,
+               int32_t vround, size_t from, size_t to, int16_t *const *out, size_t count)
 {
-    const VEC round = SET1_32(sv > 8 ? 1 << (sv - 9) : 0);
+    const VEC round = SET1_32(vround);
     const __m128i shift = _mm_cvtsi32_si128(sv - 8);
     size_t i = from;
     for (size_t k = 0; k < count;) {
