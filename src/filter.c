@@ -66,11 +66,11 @@ static blur_error axis_prepare(const blur_options *opt, int axis, axis_filter *f
     f->before = radius;
     f->w = blur__alloc_array(f->taps, sizeof *f->w);
     if (!f->w) return BLUR_ERR_NOMEM;
-    if (radius == 0) {
+    if (radius == 0 && order == 0) {
         f->w[0] = 1.0;
         return BLUR_OK;
     }
-    if (order != 0) {
+    if (order != 0) { /* also at radius 0, as scipy: order 1 gives 0 there, order 2 -1/sigma^2 */
         /* gaussian_filter1d correlates with the reversed weights: a convolution. Only order 1
          * is odd, so only it changes. */
         blur__gaussian_order_1d(sigma, order, radius, f->w);
@@ -229,7 +229,7 @@ static blur_error plan_masks(const blur_options *opt, blur_plan *p)
     if (err) return err;
     p->hpad = 1.0;
     p->is_signed = opt->order_x || opt->order_y;
-    p->identity = p->axis[0].taps == 1 && p->axis[1].taps == 1;
+    p->identity = p->axis[0].taps == 1 && p->axis[1].taps == 1 && !p->is_signed;
     if (opt->engine == BLUR_ENGINE_2D && !p->identity) {
         p->full2d = true;
         return mask_from_axes(p->axis, &p->mask);

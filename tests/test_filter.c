@@ -521,6 +521,30 @@ static void test_signed_scale(void **state)
     blur_image_free(&src);
 }
 
+/* A derivative whose mask has radius 0 (sigma below 1/8) is scipy's one-tap mask, not a copy:
+ * order 1 gives 0 (stored as mid 128), order 2 -x / sigma^2, in every engine. */
+static void test_derivative_radius_0(void **state)
+{
+    (void)state;
+    blur_image src, dst;
+    assert_int_equal(blur_image_alloc(&src, 4, 1, 1, BLUR_U8), BLUR_OK);
+    static const uint8_t in[4] = {0, 1, 2, 50};
+    memcpy(src.data, in, sizeof in);
+    static const uint8_t want[3][4] = {{0}, {128, 128, 128, 128}, {128, 28, 0, 0}};
+    for (int order = 1; order <= 2; order++) {
+        for (int e = 0; e < 3; e++) {
+            blur_options o = BLUR_OPTIONS_INIT;
+            o.sigma_x = 0.1; /* radius int(4 * 0.1 + 0.5) = 0 */
+            o.order_x = order;
+            o.engine = e == 0 ? BLUR_ENGINE_AUTO : e == 1 ? BLUR_ENGINE_EXACT : BLUR_ENGINE_2D;
+            run(&o, &src, &dst);
+            assert_memory_equal(dst.data, want[order], 4);
+            blur_image_free(&dst);
+        }
+    }
+    blur_image_free(&src);
+}
+
 static void test_plan_errors(void **state)
 {
     (void)state;
@@ -615,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_flat_stays_flat),
         cmocka_unit_test(test_zero_sigma_copies),
         cmocka_unit_test(test_signed_scale),
+        cmocka_unit_test(test_derivative_radius_0),
         cmocka_unit_test(test_plan_errors),
         cmocka_unit_test(test_plan_mask_convolve_form),
     };
