@@ -52,13 +52,18 @@ void blur_remove_temporary_files(void)
     }
 }
 
-/* Opens a new temporary file beside final_path, named .NAME.XXXXXX.tmp, with the permissions a
- * new file would get (0666 less the umask), exclusively. */
-static blur_error open_temp(blur__output *out)
+/* Opens a new temporary file beside final_path, named .NAME.XXXXXX.tmp (NAME cut short where
+ * the whole would pass the 255 bytes a file name may have), exclusively, with the permissions a
+ * new file would get (0666 less the umask), or, replacing a file (`replaced`), that file's: a
+ * private file must not come back readable by all. */
+static blur_error open_temp(blur__output *out, const struct stat *replaced)
 {
     const char *slash = strrchr(out->final_path, '/');
     size_t dir_len = slash ? (size_t)(slash - out->final_path) + 1 : 0;
     const char *base = out->final_path + dir_len;
+    enum { NAME_BYTES = 255, TEMP_EXTRA = sizeof "..XXXXXX.tmp" - 1 };
+    const int base_len = (int)(strlen(base) < NAME_BYTES - TEMP_EXTRA ? strlen(base)
+                                                                      : NAME_BYTES - TEMP_EXTRA);
     size_t size = strlen(out->final_path) + 32;
     out->temp_path = malloc(size);
     if (!out->temp_path) return BLUR_ERR_NOMEM;
@@ -66,8 +71,8 @@ static blur_error open_temp(blur__output *out)
     for (int attempt = 0; attempt < 100; attempt++) {
         unsigned long salt = ((unsigned long)getpid() << 16) ^ (unsigned long)time(NULL) ^
                              atomic_fetch_add(&counter, 1) * 2654435761UL;
-        snprintf(out->temp_path, size, "%.*s.%s.%06lx.tmp", (int)dir_len, out->final_path,
-                 base, salt & 0xffffff);
+        snprintf(out->temp_path, size, "%.*s.%.*s.%06lx.tmp", (int)dir_len, out->final_path,
+                 base_len, base, salt & 0xffffff);
         /* The CLI's handlers for these signals remove registered files: hold them off between
          * creating the file and registering it, so an interrupt then cannot leave it behind. */
         sigset_t block, saved_mask;
@@ -83,6 +88,15 @@ static blur_error open_temp(blur__output *out)
         errno = open_errno;
         if (fd < 0) {
             if (errno == EEXIST) continue;
+            return BLUR_ERR_OPEN;
+        }
+        if (replaced && fchmod(fd, replaced->st_mode & 07777) != 0) {
+            int saved = errno;
+            close(fd);
+            unlink(out->temp_path);
+            unregister_temp(out->slot);
+            out->slot = -1;
+            errno = saved;
             return BLUR_ERR_OPEN;
         }
         out->fp = fdopen(fd, "wb");
@@ -110,10 +124,11 @@ blur_error blur__output_open(const char *path, blur__output **result)
     out->slot = -1;
     blur_error err = BLUR_OK;
     struct stat st;
+    const bool exists = strcmp(path, "-") != 0 && stat(path, &st) == 0;
     if (strcmp(path, "-") == 0) {
         out->fp = stdout;
         out->is_stdout = true;
-    } else if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+    } else if (exists && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) {
             errno = EISDIR;
             err = BLUR_ERR_OPEN;
@@ -125,7 +140,7 @@ blur_error blur__output_open(const char *path, blur__output **result)
         char *resolved = realpath(path, NULL);
         out->final_path = resolved ? resolved : strdup(path);
         if (!out->final_path) err = BLUR_ERR_NOMEM;
-        else err = open_temp(out);
+        else err = open_temp(out, exists ? &st : NULL);
     }
     if (err) {
         int saved = errno;

@@ -70,6 +70,14 @@ cp "$T/out.png" "$T/keep.png"
 run "$BLUR" "$T/cat.png" "$T/keep.png" --sigma 1
 expect_true "failed run keeps the old output" cmp -s "$T/out.png" "$T/keep.png"
 
+# Replacing a file keeps its permissions; a long name (the temporary one is longer) works.
+cp "$T/out.png" "$T/private.png" && chmod 600 "$T/private.png"
+run "$BLUR" "$IMG" "$T/private.png" --sigma 3
+expect_true "a replaced file keeps its mode" test "$(stat -c %a "$T/private.png")" = 600
+long=$(printf 'n%.0s' $(seq 251)).png
+run "$BLUR" "$IMG" "$T/$long" --sigma 3
+expect_true "a 255-byte output name works" cmp -s "$T/$long" "$T/out.png"
+
 # IN == OUT
 cp "$IMG" "$T/same.png"
 run "$BLUR" "$T/same.png" "$T/same.png" --sigma 3
