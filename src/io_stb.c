@@ -179,6 +179,45 @@ static bool hdr_rle_ends_ok(const unsigned char *b, size_t n, long width, long h
     return true;
 }
 
+/* stb decodes from memory as if zeros followed the data: a BMP, TGA, GIF, PNM or flat HDR cut
+ * short came back whole, its missing part black (or, for PNM, memory never written). So stb
+ * reads through these callbacks, which note when it asks for bytes past the end. stb asks in
+ * two ways: refilling its buffer (always the same size, the first request's), where a short
+ * answer is the normal end of the data and only a request with nothing left is a need past
+ * it; and for an exact count (stbi__getn), where any short answer is one. */
+typedef struct stb_source {
+    const unsigned char *bytes;
+    size_t size, at;
+    int refill_size; /* 0 until the first request, which is a refill */
+    bool past_end;
+} stb_source;
+
+static int source_read(void *context, char *data, int size)
+{
+    stb_source *s = context;
+    if (size <= 0) return 0;
+    if (!s->refill_size) s->refill_size = size;
+    size_t left = s->size - s->at, n = (size_t)size < left ? (size_t)size : left;
+    if (n == 0 || (n < (size_t)size && size != s->refill_size)) s->past_end = true;
+    memcpy(data, s->bytes + s->at, n);
+    s->at += n;
+    return (int)n;
+}
+
+static void source_skip(void *context, int n)
+{
+    stb_source *s = context;
+    size_t left = s->size - s->at;
+    if (n < 0) s->at = (size_t)-n > s->at ? 0 : s->at - (size_t)-n;
+    else s->at += (size_t)n < left ? (size_t)n : left;
+}
+
+static int source_eof(void *context)
+{
+    const stb_source *s = context;
+    return s->at >= s->size;
+}
+
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                             const blur_read_options *opt, blur_image *img)
 {
@@ -198,12 +237,14 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     blur_depth depth = BLUR_U8;
     void *pixels;
     int got_channels;
+    stb_source source = {.bytes = bytes, .size = size};
+    const stbi_io_callbacks io = {source_read, source_skip, source_eof};
     if (stbi_is_hdr_from_memory(bytes, len)) {
         depth = BLUR_F32;
-        pixels = stbi_loadf_from_memory(bytes, len, &width, &height, &got_channels, 0);
+        pixels = stbi_loadf_from_callbacks(&io, &source, &width, &height, &got_channels, 0);
     } else if (stbi_is_16_bit_from_memory(bytes, len)) {
         depth = BLUR_U16;
-        pixels = stbi_load_16_from_memory(bytes, len, &width, &height, &got_channels, 0);
+        pixels = stbi_load_16_from_callbacks(&io, &source, &width, &height, &got_channels, 0);
         static pthread_once_t once = PTHREAD_ONCE_INIT;
         pthread_once(&once, probe_pnm16);
         if (pixels && pnm16_needs_swap && is_pnm(bytes, size)) {
@@ -212,7 +253,11 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
                 v[i] = (uint16_t)(v[i] << 8 | v[i] >> 8);
         }
     } else {
-        pixels = stbi_load_from_memory(bytes, len, &width, &height, &got_channels, 0);
+        pixels = stbi_load_from_callbacks(&io, &source, &width, &height, &got_channels, 0);
+    }
+    if (pixels && source.past_end) {
+        stbi_image_free(pixels);
+        return BLUR_ERR_TRUNCATED;
     }
     if (!pixels) {
         const char *why = stbi_failure_reason();

@@ -3,20 +3,22 @@
  * refused with a one-line error. Deterministic (no clock, a fixed pseudo-random sequence), so a
  * failing case has the same name and bytes on every run.
  *
- *   gen_malformed OUTDIR PNGSUITE_DIR
+ *   gen_malformed OUTDIR PNGSUITE_DIR [WHOLEDIR]
  *
  * From a few PngSuite files (plain, interlaced 16-bit alpha, split IDAT, palette, tRNS):
  * truncations at every chunk boundary and inside IDAT, a bad CRC in every chunk, bit flips,
  * IHDR fields out of range (with a correct CRC, so the field itself is what is wrong), zero and
  * huge dimensions, a missing or short IDAT. Then, for each stb_image format, a tiny header that
- * claims 60000 × 60000 pixels, and a few files with no image at all. Prints the number of files. */
+ * claims 60000 × 60000 pixels, small whole images of those formats cut short (their uncut
+ * originals, which must decode, go to WHOLEDIR when given), and a few files with no image at
+ * all. Prints the number of files written to OUTDIR. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-static const char *outdir;
+static const char *outdir, *wholedir;
 static int written;
 
 static void put(const char *name, const unsigned char *bytes, size_t size)
@@ -324,19 +326,81 @@ static void other_cases(const char *suite)
     put("jpeg-cut-in-sof.jpg", jpg, sizeof jpg);
 }
 
+/* stb decodes as if zeros followed the data, so these came back whole with a black (or, for
+ * PNM, unwritten) end. Each is cut at half its size and where its last pixel is one byte short:
+ * 4x2 images, RGB unless named; the rows of the BMP need no padding; the HDR is 2 pixels wide,
+ * which stb reads flat; the GIF's last 3 bytes are its last data byte, the block terminator and
+ * the trailer (a GIF without its trailer alone is whole). */
+static void stb_cut_cases(void)
+{
+    unsigned char pixels[4 * 2 * 3 * 2];
+    for (size_t i = 0; i < sizeof pixels; i++) pixels[i] = (unsigned char)(i * 37 + 11);
+    static const unsigned char bmp_header[54] = {
+        'B', 'M', 78, 0, 0, 0, 0, 0, 0, 0, 54, 0, 0, 0, 40, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 1, 0,
+        24,  0,   0,  0, 0, 0, 24, 0, 0, 0, 0,  0, 0, 0, 0,  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    static const unsigned char tga_header[18] = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 2, 0,
+                                                 24, 0};
+    static const char ppm[] = "P6\n4 2\n255\n", pgm16[] = "P5\n4 2\n65535\n",
+                      hdr[] = "#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 2 +X 2\n";
+    static const unsigned char gif[] = {'G', 'I', 'F', '8', '9', 'a', 1, 0, 1, 0, 0x80, 0, 0,
+                                        255, 255, 255, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0,
+                                        0, 2, 2, 0x44, 0x01, 0, 0x3b};
+    /* a run of 4 pixels, then 4 raw ones */
+    unsigned char tga_rle[18 + 1 + 3 + 1 + 12];
+    memcpy(tga_rle, tga_header, 18);
+    tga_rle[2] = 10;
+    tga_rle[18] = 0x83;
+    memcpy(tga_rle + 19, pixels, 3);
+    tga_rle[22] = 0x03;
+    memcpy(tga_rle + 23, pixels + 3, 12);
+    struct {
+        const char *name;
+        const void *head;
+        size_t head_size, data_size, cut_end;
+    } cases[] = {
+        {"bmp.bmp", bmp_header, sizeof bmp_header, 24, 1},
+        {"tga.tga", tga_header, sizeof tga_header, 24, 1},
+        {"tga-rle.tga", tga_rle, sizeof tga_rle, 0, 1},
+        {"ppm.ppm", ppm, sizeof ppm - 1, 24, 1},
+        {"pgm-16-bit.pgm", pgm16, sizeof pgm16 - 1, 16, 1},
+        {"hdr-flat.hdr", hdr, sizeof hdr - 1, 16, 1},
+        {"gif.gif", gif, sizeof gif, 0, 3},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char file[256];
+        size_t size = cases[i].head_size + cases[i].data_size;
+        memcpy(file, cases[i].head, cases[i].head_size);
+        memcpy(file + cases[i].head_size, pixels, cases[i].data_size);
+        char name[64];
+        snprintf(name, sizeof name, "cut-half-%s", cases[i].name);
+        put(name, file, size / 2);
+        snprintf(name, sizeof name, "cut-end-%s", cases[i].name);
+        put(name, file, size - cases[i].cut_end);
+        if (wholedir) {
+            const char *saved = outdir;
+            outdir = wholedir;
+            put(cases[i].name, file, size);
+            outdir = saved;
+            written--;
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) {
-        fprintf(stderr, "usage: gen_malformed OUTDIR PNGSUITE_DIR\n");
+    if (argc != 3 && argc != 4) {
+        fprintf(stderr, "usage: gen_malformed OUTDIR PNGSUITE_DIR [WHOLEDIR]\n");
         return 2;
     }
     outdir = argv[1];
+    wholedir = argc == 4 ? argv[3] : NULL;
     const char *suite = argv[2];
     static const char *bases[] = {"basn2c08", "basi6a16", "oi4n2c16", "basn3p04", "tbrn2c08"};
     for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) png_cases(suite, bases[i]);
     flip_cases(suite, "basi6a16", 12);
     ihdr_cases(suite);
     huge_headers();
+    stb_cut_cases();
     other_cases(suite);
     printf("%d\n", written);
     return 0;
