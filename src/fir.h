@@ -50,10 +50,18 @@ typedef size_t fir_horiz_f_fn(const float *ext, size_t n, size_t step, size_t ta
  * colour*alpha and alpha*255 (exact, 16-bit); unpremul turns blurred sums back into 8-bit:
  * round(colour * (255/alpha)) (0 where alpha is 0), round(alpha * (1/255)), in float, rounding
  * by +0.5 and truncation, clamped to 0..255. Both do the pixels [0, return value). */
-/* fir.c's store_u16 (round to 16 bits: +0.5, truncated, clamped) on acc[0, return value). */
+/* fir.c's store_u16 and store_u8 (round to 16 or 8 bits: +0.5, truncated, clamped) on
+ * acc[0, return value). */
 typedef size_t fir_store_u16_fn(const float *acc, size_t n, uint16_t *out);
+typedef size_t fir_store_u8_fn(const float *acc, size_t n, uint8_t *out);
 size_t blur__fir_store_u16_avx2(const float *acc, size_t n, uint16_t *out);
 size_t blur__fir_store_u16_avx512(const float *acc, size_t n, uint16_t *out);
+size_t blur__fir_store_u8_avx2(const float *acc, size_t n, uint8_t *out);
+size_t blur__fir_store_u8_avx512(const float *acc, size_t n, uint8_t *out);
+/* 8-bit samples widened to 16 bits, in[0, return value). */
+typedef size_t fir_widen_fn(const uint8_t *in, size_t n, uint16_t *out);
+size_t blur__fir_widen_avx2(const uint8_t *in, size_t n, uint16_t *out);
+size_t blur__fir_widen_avx512(const uint8_t *in, size_t n, uint16_t *out);
 typedef size_t fir_premul4_fn(const uint8_t *in, size_t pixels, uint16_t *out);
 typedef size_t fir_unpremul4_fn(const float *acc, size_t pixels, uint8_t *out);
 size_t blur__fir_premul4_avx2(const uint8_t *in, size_t pixels, uint16_t *out);

@@ -123,6 +123,8 @@ static inline void store_byte_pairs(uint8_t *p, __m256i v)
 #define CVTTF _mm256_cvttps_epi32
 #define STORE_U16 store_u16x8
 #define FN_STORE_U16 blur__fir_store_u16_avx2
+#define FN_STORE_U8 blur__fir_store_u8_avx2
+#define FN_WIDEN blur__fir_widen_avx2
 #define FN_VERT_F blur__fir_vert_f_avx2
 #define FN_HORIZ_F blur__fir_horiz_f_avx2
 #define FN_VERT blur__fir_vert_avx2

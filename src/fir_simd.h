@@ -372,15 +372,35 @@ size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const fl
     return i;
 }
 
-/* fir.c's store_u16: v + 0.5 truncated, clamped to 0..65535 (max/min before the truncation give
- * the same numbers as the scalar tests after it, for every finite v). */
-size_t FN_STORE_U16(const float *acc, size_t n, uint16_t *out)
+/* fir.c's store_u16 and store_u8: v + 0.5 truncated, clamped to 0..top (max/min before the
+ * truncation give the same numbers as the scalar tests after it, for every finite v). */
+static inline __attribute__((always_inline)) size_t store_rounded(const float *acc, size_t n,
+                                                                  float top, void *out)
 {
-    const VECF half = SET1F(0.5f), zero = SETZEROF, top = SET1F(65535.0f);
+    const VECF half = SET1F(0.5f), zero = SETZEROF, high = SET1F(top);
     size_t i = 0;
     for (; i + VNF <= n; i += VNF) {
-        VECF v = MINF(MAXF(ADDF(LOADF(acc + i), half), zero), top);
-        STORE_U16(out + i, CVTTF(v));
+        VECF v = MINF(MAXF(ADDF(LOADF(acc + i), half), zero), high);
+        if (top > 255.0f) STORE_U16((uint16_t *)out + i, CVTTF(v));
+        else STORE_OUT1((uint8_t *)out + i, CVTTF(v));
     }
+    return i;
+}
+
+size_t FN_STORE_U16(const float *acc, size_t n, uint16_t *out)
+{
+    return store_rounded(acc, n, 65535.0f, out);
+}
+
+size_t FN_STORE_U8(const float *acc, size_t n, uint8_t *out)
+{
+    return store_rounded(acc, n, 255.0f, out);
+}
+
+/* 8-bit samples to 16 bits (fir.c's ring_row), out[0, return value). */
+size_t FN_WIDEN(const uint8_t *in, size_t n, uint16_t *out)
+{
+    size_t i = 0;
+    for (; i + VN <= n; i += VN) STORE16(out + i, ZX_LOAD(in + i));
     return i;
 }
