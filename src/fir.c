@@ -53,21 +53,21 @@ typedef struct fir_variant {
     fir_horiz_f_fn *horiz_f;
     fir_premul4_fn *premul4;
     fir_unpremul4_fn *unpremul4;
-    fir_store_u16_fn *store_u16;
-    fir_store_u8_fn *store_u8;
-    fir_widen_fn *widen;
+    fir_vert_f8_fn *vert_f8;
+    fir_horiz_f8_fn *horiz_f8;
+    fir_horiz_f16_fn *horiz_f16;
 } fir_variant;
 
 static const fir_variant variants[] = {
 #if defined(__x86_64__) && defined(BLUR_HAVE_X86_SIMD)
     {"avx512", {"avx512bw", "avx512vl", "avx512vnni", "fma"}, blur__fir_vert_avx512,
      blur__fir_horiz_avx512, blur__fir_vert_f_avx512, blur__fir_horiz_f_avx512,
-     blur__fir_premul4_avx512, blur__fir_unpremul4_avx512, blur__fir_store_u16_avx512,
-     blur__fir_store_u8_avx512, blur__fir_widen_avx512},
+     blur__fir_premul4_avx512, blur__fir_unpremul4_avx512, blur__fir_vert_f8_avx512,
+     blur__fir_horiz_f8_avx512, blur__fir_horiz_f16_avx512},
     {"avx2", {"avx2", "fma", NULL, NULL}, blur__fir_vert_avx2, blur__fir_horiz_avx2,
      blur__fir_vert_f_avx2, blur__fir_horiz_f_avx2, blur__fir_premul4_avx2,
-     blur__fir_unpremul4_avx2, blur__fir_store_u16_avx2, blur__fir_store_u8_avx2,
-     blur__fir_widen_avx2},
+     blur__fir_unpremul4_avx2, blur__fir_vert_f8_avx2, blur__fir_horiz_f8_avx2,
+     blur__fir_horiz_f16_avx2},
 #endif
     {"generic", {NULL, NULL, NULL, NULL}, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };
@@ -250,15 +250,22 @@ static void horiz_u8(const blur__fir *f, const int16_t *ext, size_t from, size_t
 
 /* The float passes (16-bit images, premultiplied alpha), samples [from, n); the arithmetic of
  * fir.h's float variants. */
-static void vert_float(const blur__fir *f, const uint16_t *const *rows, size_t from, size_t n,
-                       float *out)
+static inline unsigned sample_at(const void *row, size_t i, size_t bytes)
+{
+    return bytes == 1 ? ((const uint8_t *)row)[i] : ((const uint16_t *)row)[i];
+}
+
+/* On rows of 8 or 16-bit samples (`bytes`). */
+static void vert_float(const blur__fir *f, const void *const *rows, size_t bytes, size_t from,
+                       size_t n, float *out)
 {
     const size_t r = f->ry;
-    for (size_t i = from; i < n; i++) out[i] = f->vf[0] * (float)rows[r][i];
+    for (size_t i = from; i < n; i++) out[i] = f->vf[0] * (float)sample_at(rows[r], i, bytes);
     for (size_t t = 1; t <= r; t++) {
-        const uint16_t *a = rows[r - t], *b = rows[r + t];
+        const void *a = rows[r - t], *b = rows[r + t];
         const float w = f->vf[t];
-        for (size_t i = from; i < n; i++) out[i] = fmaf(w, (float)(a[i] + b[i]), out[i]);
+        for (size_t i = from; i < n; i++)
+            out[i] = fmaf(w, (float)(sample_at(a, i, bytes) + sample_at(b, i, bytes)), out[i]);
     }
 }
 
@@ -280,11 +287,6 @@ static uint16_t round_u16(float v)
     return v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (uint16_t)v;
 }
 
-static void store_u16(const fir_variant *var, const float *acc, size_t n, uint16_t *out)
-{
-    size_t i = var->store_u16 ? var->store_u16(acc, n, out) : 0;
-    for (; i < n; i++) out[i] = round_u16(acc[i]);
-}
 
 /* ---- premultiplied alpha (8-bit images with alpha) ----
  * Each input row is premultiplied once, exactly, into 16 bits: colour times alpha, and alpha
@@ -323,10 +325,13 @@ static inline uint8_t round_u8(float v)
     return (uint8_t)v;
 }
 
-static void store_u8(const fir_variant *var, const float *acc, size_t n, uint8_t *out)
+/* The sums of samples [from, n) rounded to 8 or 16-bit samples (`bytes`). */
+static void store_rounded(const float *acc, size_t from, size_t n, size_t bytes, void *out)
 {
-    size_t i = var->store_u8 ? var->store_u8(acc, n, out) : 0;
-    for (; i < n; i++) out[i] = round_u8(acc[i]);
+    for (size_t i = from; i < n; i++) {
+        if (bytes == 1) ((uint8_t *)out)[i] = round_u8(acc[i]);
+        else ((uint16_t *)out)[i] = round_u16(acc[i]);
+    }
 }
 
 static inline __attribute__((always_inline)) void unpremultiply_pixels(const float *acc,
@@ -352,10 +357,9 @@ static void store_unpremultiplied(const fir_variant *var, const float *acc, size
     else unpremultiply_pixels(acc, pixels, 2, out);
 }
 
-/* The 16-bit rows of one band's float passes for an 8-bit image: premultiplied, or (u8_in_float)
- * the samples as they are. Slot v mod slots holds the row at (unreflected) position v, so the
- * rows around y are distinct slots and moving down one row converts one row. The same slots
- * say whether the row's alpha is opaque everywhere (opaque_tag, opaque). */
+/* The premultiplied rows of one band: slot v mod slots holds the row at (unreflected) position
+ * v, so the rows around y are distinct slots and moving down one row premultiplies one row.
+ * The same slots say whether the row's alpha is opaque everywhere (opaque_tag, opaque). */
 typedef struct premul_ring {
     size_t slots, len;
     uint16_t *data;
@@ -376,20 +380,13 @@ static const uint8_t *input_row(const blur__fir *f, const blur__pipeline *pl, co
     return m < 0 ? crow : pl->row_at(pl->rows, (size_t)m);
 }
 
-static const uint16_t *ring_row(premul_ring *ring, const fir_variant *var, const blur__fir *f,
-                                const blur__pipeline *pl, const void *crow, long v,
-                                bool premultiply)
+static const uint16_t *premul_row(premul_ring *ring, const fir_variant *var, const blur__fir *f,
+                                  const blur__pipeline *pl, const void *crow, long v)
 {
     const size_t slot = ring_slot(ring, v);
     uint16_t *row = ring->data + slot * ring->len;
     if (ring->tag[slot] != v) {
-        const uint8_t *in = input_row(f, pl, crow, v);
-        if (premultiply) {
-            premultiply_row(var, in, pl->src->width, pl->channels, row);
-        } else {
-            size_t i = var->widen ? var->widen(in, ring->len, row) : 0;
-            for (; i < ring->len; i++) row[i] = in[i];
-        }
+        premultiply_row(var, input_row(f, pl, crow, v), pl->src->width, pl->channels, row);
         ring->tag[slot] = v;
     }
     return row;
@@ -460,11 +457,11 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
     const fir_variant *var = b->var;
     const size_t ch = b->ch, n = b->n, width = pl->src->width;
     const bool premultiplied = !fixed && b->premultiplied;
+    const size_t bytes = premultiplied ? 2 : blur_depth_size(pl->src->depth); /* a row sample */
     for (size_t j = k0; j < k1 + 2 * f->ry; j++) {
         const long v = (long)y + (long)j - (long)f->ry;
-        b->rows[j] = !fixed && b->ring.data
-                         ? (const void *)ring_row(&b->ring, var, f, pl, b->crow, v, premultiplied)
-                         : (const void *)input_row(f, pl, b->crow, v);
+        b->rows[j] = premultiplied ? (const void *)premul_row(&b->ring, var, f, pl, b->crow, v)
+                                   : (const void *)input_row(f, pl, b->crow, v);
     }
     /* Vertical: output row y+k from rows[k..k+2r], a block of columns at a time. */
     for (size_t c0 = 0, c1; c0 < n; c0 = c1) {
@@ -479,17 +476,24 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
                 int16_t *mid[FIR_VERT_ROWS];
                 for (size_t q = 0; q < count; q++)
                     mid[q] = (int16_t *)(void *)(b->ext + (k + q) * b->ext_len) + f->rx * ch;
-                size_t done =
-                    var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, f->vround, c0, c1, mid, count) : c0;
+                size_t done = var->vert ? var->vert(r8, f->ry, f->vpair, f->sv, f->vround, c0, c1,
+                                                    mid, count)
+                                        : c0;
                 for (size_t q = 0; q < count; q++) vert_u8(f, r8 + q, done, c1, mid[q]);
-            } else {
-                const uint16_t *const *r16 = (const uint16_t *const *)b->rows + k;
+            } else { /* 16-bit rows (an image's, or premultiplied), or 8-bit (u8_in_float) */
+                const void *const *rows = b->rows + k;
                 float *mid[FIR_VERT_ROWS];
                 for (size_t q = 0; q < count; q++)
                     mid[q] = b->ext + (k + q) * b->ext_len + f->rx * ch;
-                size_t done =
-                    var->vert_f ? var->vert_f(r16, f->ry, f->vf, c0, c1, mid, count) : c0;
-                for (size_t q = 0; q < count; q++) vert_float(f, r16 + q, done, c1, mid[q]);
+                size_t done = c0;
+                if (bytes == 2 && var->vert_f)
+                    done = var->vert_f((const uint16_t *const *)rows, f->ry, f->vf, c0, c1, mid,
+                                       count);
+                else if (bytes == 1 && var->vert_f8)
+                    done = var->vert_f8((const uint8_t *const *)rows, f->ry, f->vf, c0, c1, mid,
+                                        count);
+                for (size_t q = 0; q < count; q++)
+                    vert_float(f, rows + q, bytes, done, c1, mid[q]);
             }
         }
     }
@@ -505,12 +509,21 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
         } else {
             float *e = b->ext + k * b->ext_len;
             EXTEND_ROW(float, e, width, ch, f->rx, f->border, b->cvf);
-            size_t done =
-                var->horiz_f ? var->horiz_f(e, n, ch, 2 * f->rx + 1, f->hf, b->acc) : 0;
-            horiz_float(f, e, done, n, ch, b->acc);
-            if (premultiplied) store_unpremultiplied(var, b->acc, width, ch, out);
-            else if (pl->src->depth == BLUR_U8) store_u8(var, b->acc, n, out);
-            else store_u16(var, b->acc, n, out);
+            const size_t taps = 2 * f->rx + 1;
+            if (premultiplied) {
+                size_t done = var->horiz_f ? var->horiz_f(e, n, ch, taps, f->hf, b->acc) : 0;
+                horiz_float(f, e, done, n, ch, b->acc);
+                store_unpremultiplied(var, b->acc, width, ch, out);
+            } else { /* the variant rounds its sums as it goes; the rest go through acc */
+                const size_t out_bytes = blur_depth_size(pl->src->depth);
+                size_t done = 0;
+                if (out_bytes == 1 && var->horiz_f8)
+                    done = var->horiz_f8(e, n, ch, taps, f->hf, out);
+                else if (out_bytes == 2 && var->horiz_f16)
+                    done = var->horiz_f16(e, n, ch, taps, f->hf, out);
+                horiz_float(f, e, done, n, ch, b->acc);
+                store_rounded(b->acc, done, n, out_bytes, out);
+            }
         }
     }
 }
@@ -539,8 +552,6 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
     const size_t ch = (size_t)src->channels, width = src->width, n = width * ch;
     const size_t rows_n = 2 * f->ry + GROUP, ext_n = n + 2 * f->rx * ch;
     const bool premultiplied = blur__premultiplies(pl->flags, ch);
-    /* 8-bit rows go through the ring to the float passes: premultiplied, or widened */
-    const bool ringed = premultiplied || (src->depth == BLUR_U8 && f->u8_in_float);
     /* premultiplied rows may take the fixed path, unless the border brings another alpha */
     const bool switchable = premultiplied && !f->u8_in_float &&
                             (f->border != BLUR_BORDER_CONSTANT || f->cval == UINT8_MAX);
@@ -555,14 +566,15 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
     b.ext = calloc(GROUP * b.ext_len, sizeof(float));
     b.pairs = blur__alloc_array(BLUR__FIR_PAIRS(ext_n), sizeof *b.pairs);
     b.acc = blur__alloc_array(n, sizeof *b.acc);
-    if (ringed) {
+    if (premultiplied) {
         b.ring.data = blur__alloc_array(rows_n, n * sizeof *b.ring.data);
         b.ring.tag = blur__alloc_array(rows_n, sizeof *b.ring.tag);
         b.ring.opaque_tag = blur__alloc_array(rows_n, sizeof *b.ring.opaque_tag);
         b.ring.opaque = blur__alloc_array(rows_n, sizeof *b.ring.opaque);
     }
     if (!b.rows || !b.crow || !b.ext || !b.pairs || !b.acc ||
-        (ringed && (!b.ring.data || !b.ring.tag || !b.ring.opaque_tag || !b.ring.opaque))) {
+        (premultiplied &&
+         (!b.ring.data || !b.ring.tag || !b.ring.opaque_tag || !b.ring.opaque))) {
         err = BLUR_ERR_NOMEM;
         goto done;
     }
@@ -570,7 +582,7 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         if (src->depth == BLUR_U8) ((uint8_t *)b.crow)[i] = (uint8_t)f->cval;
         else ((uint16_t *)b.crow)[i] = (uint16_t)f->cval;
     }
-    for (size_t j = 0; ringed && j < rows_n; j++)
+    for (size_t j = 0; premultiplied && j < rows_n; j++)
         b.ring.tag[j] = b.ring.opaque_tag[j] = LONG_MIN;
     for (size_t c = 0; c < ch; c++) {
         b.cv8[c] = (int16_t)(f->cval * 256.0 - 32768.0);

@@ -36,7 +36,8 @@ typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
 
 /* The float passes (fir.c's vert_float, horiz_float), same contracts (vert: the samples
  * [from, return value) of [from, to) of each of its count rows; horiz: [0, return value)).
- * vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]);
+ * vert: out[i] = w[0]*x_r[i] + sum_t w[t]*(x_{r-t}[i] + x_{r+t}[i]), on 16-bit rows, or 8-bit
+ *       ones (vert_f8);
  * horiz: acc[i] = sum_k w[k]*ext[i + k*step], k in class order: k = c, c+P, c+2P, ... for
  *        c = 0, 1, ..., P-1, with P = BLUR__FIR_FLOAT_CLASS(step) (taps P apart read whole
  *        vectors apart, so the SIMD code shares their loads); in float, each term of the sums
@@ -44,24 +45,29 @@ typedef size_t fir_horiz_fn(const int16_t *ext, size_t n, size_t step, size_t r,
 #define BLUR__FIR_FLOAT_CLASS(step) ((step) % 2 ? 16u : (step) % 4 ? 8u : (step) % 8 ? 4u : 2u)
 typedef size_t fir_vert_f_fn(const uint16_t *const *rows, size_t r, const float *w, size_t from,
                              size_t to, float *const *out, size_t count);
+typedef size_t fir_vert_f8_fn(const uint8_t *const *rows, size_t r, const float *w, size_t from,
+                              size_t to, float *const *out, size_t count);
 typedef size_t fir_horiz_f_fn(const float *ext, size_t n, size_t step, size_t taps,
                               const float *w, float *acc);
 /* Premultiplied alpha on RGBA rows, the arithmetic of fir.c's generic code: premul writes
  * colour*alpha and alpha*255 (exact, 16-bit); unpremul turns blurred sums back into 8-bit:
  * round(colour * (255/alpha)) (0 where alpha is 0), round(alpha * (1/255)), in float, rounding
  * by +0.5 and truncation, clamped to 0..255. Both do the pixels [0, return value). */
-/* fir.c's store_u16 and store_u8 (round to 16 or 8 bits: +0.5, truncated, clamped) on
- * acc[0, return value). */
-typedef size_t fir_store_u16_fn(const float *acc, size_t n, uint16_t *out);
-typedef size_t fir_store_u8_fn(const float *acc, size_t n, uint8_t *out);
-size_t blur__fir_store_u16_avx2(const float *acc, size_t n, uint16_t *out);
-size_t blur__fir_store_u16_avx512(const float *acc, size_t n, uint16_t *out);
-size_t blur__fir_store_u8_avx2(const float *acc, size_t n, uint8_t *out);
-size_t blur__fir_store_u8_avx512(const float *acc, size_t n, uint8_t *out);
-/* 8-bit samples widened to 16 bits, in[0, return value). */
-typedef size_t fir_widen_fn(const uint8_t *in, size_t n, uint16_t *out);
-size_t blur__fir_widen_avx2(const uint8_t *in, size_t n, uint16_t *out);
-size_t blur__fir_widen_avx512(const uint8_t *in, size_t n, uint16_t *out);
+/* horiz_f's sums rounded to 8 or 16-bit samples as fir.c's round_u8 and round_u16 (+0.5,
+ * truncated, clamped) and stored to out[0, return value). */
+typedef size_t fir_horiz_f8_fn(const float *ext, size_t n, size_t step, size_t taps,
+                               const float *w, uint8_t *out);
+typedef size_t fir_horiz_f16_fn(const float *ext, size_t n, size_t step, size_t taps,
+                                const float *w, uint16_t *out);
+size_t blur__fir_horiz_f8_avx2(const float *ext, size_t n, size_t step, size_t taps,
+                               const float *w, uint8_t *out);
+size_t blur__fir_horiz_f16_avx2(const float *ext, size_t n, size_t step, size_t taps,
+                                const float *w, uint16_t *out);
+size_t blur__fir_horiz_f8_avx512(const float *ext, size_t n, size_t step, size_t taps,
+                                 const float *w, uint8_t *out);
+size_t blur__fir_horiz_f16_avx512(const float *ext, size_t n, size_t step, size_t taps,
+                                  const float *w, uint16_t *out);
+
 typedef size_t fir_premul4_fn(const uint8_t *in, size_t pixels, uint16_t *out);
 typedef size_t fir_unpremul4_fn(const float *acc, size_t pixels, uint8_t *out);
 size_t blur__fir_premul4_avx2(const uint8_t *in, size_t pixels, uint16_t *out);
@@ -71,10 +77,14 @@ size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
 
 size_t blur__fir_vert_f_avx2(const uint16_t *const *rows, size_t r, const float *w,
                              size_t from, size_t to, float *const *out, size_t count);
+size_t blur__fir_vert_f8_avx2(const uint8_t *const *rows, size_t r, const float *w, size_t from,
+                              size_t to, float *const *out, size_t count);
 size_t blur__fir_horiz_f_avx2(const float *ext, size_t n, size_t step, size_t taps,
                               const float *w, float *acc);
 size_t blur__fir_vert_f_avx512(const uint16_t *const *rows, size_t r, const float *w,
                                size_t from, size_t to, float *const *out, size_t count);
+size_t blur__fir_vert_f8_avx512(const uint8_t *const *rows, size_t r, const float *w,
+                                size_t from, size_t to, float *const *out, size_t count);
 size_t blur__fir_horiz_f_avx512(const float *ext, size_t n, size_t step, size_t taps,
                                 const float *w, float *acc);
 

@@ -122,10 +122,11 @@ static inline void store_byte_pairs(uint8_t *p, __m256i v)
 #define MAXF _mm256_max_ps
 #define CVTTF _mm256_cvttps_epi32
 #define STORE_U16 store_u16x8
-#define FN_STORE_U16 blur__fir_store_u16_avx2
-#define FN_STORE_U8 blur__fir_store_u8_avx2
-#define FN_WIDEN blur__fir_widen_avx2
+#define FN_HORIZ_F8 blur__fir_horiz_f8_avx2
+#define FN_HORIZ_F16 blur__fir_horiz_f16_avx2
 #define FN_VERT_F blur__fir_vert_f_avx2
+#define FN_VERT_F8 blur__fir_vert_f8_avx2
+#define ZX8_32_LOAD(p) _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(p)))
 #define FN_HORIZ_F blur__fir_horiz_f_avx2
 #define FN_VERT blur__fir_vert_avx2
 #define FN_HORIZ blur__fir_horiz_avx2

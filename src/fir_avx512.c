@@ -98,10 +98,11 @@ size_t blur__fir_unpremul4_avx512(const float *acc, size_t pixels, uint8_t *out)
 #define MAXF _mm512_max_ps
 #define CVTTF _mm512_cvttps_epi32
 #define STORE_U16(p, v) _mm256_storeu_si256((__m256i *)(void *)(p), _mm512_cvtusepi32_epi16(v))
-#define FN_STORE_U16 blur__fir_store_u16_avx512
-#define FN_STORE_U8 blur__fir_store_u8_avx512
-#define FN_WIDEN blur__fir_widen_avx512
+#define FN_HORIZ_F8 blur__fir_horiz_f8_avx512
+#define FN_HORIZ_F16 blur__fir_horiz_f16_avx512
 #define FN_VERT_F blur__fir_vert_f_avx512
+#define FN_VERT_F8 blur__fir_vert_f8_avx512
+#define ZX8_32_LOAD(p) _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p)))
 #define FN_HORIZ_F blur__fir_horiz_f_avx512
 #define FN_VERT blur__fir_vert_avx512
 #define FN_HORIZ blur__fir_horiz_avx512

@@ -265,50 +265,73 @@ size_t FN_HORIZ(const int16_t *ext, size_t n, size_t step, size_t r, const int32
     return i;
 }
 
-/* ---- the float passes (16-bit images, premultiplied alpha): fir.c's generic loops, one
- * vector of outputs at a time, each lane doing the same float operations in the same order
- * (fused multiply-adds, as fmaf), so every variant gives the generic bits ---- */
+/* ---- the float passes (16-bit images, premultiplied alpha, fir.c's u8_in_float): fir.c's
+ * generic loops, one vector of outputs at a time, each lane doing the same float operations in
+ * the same order (fused multiply-adds, as fmaf), so every variant gives the generic bits ---- */
 
 /* N rows at once, U vectors each, sharing their input rows as vert_rows does; each input row
- * is converted to float once (exactly: at most 65535), and float(a + b) of vert_float is
- * float(a) + float(b) (exact too, below 2^24), so the bits are vert_float's. Independent
- * rows and vectors keep the latency-bound chains of adds busy. */
+ * (8 or 16-bit samples: `bytes`) is converted to float once (exactly: at most 65535), and
+ * float(a + b) of vert_float is float(a) + float(b) (exact too, below 2^24), so the bits are
+ * vert_float's. Independent rows and vectors keep the latency-bound chains of adds busy. */
 typedef VECF vert_window_f[4][4];
 
-static inline __attribute__((always_inline)) void vert_f_rows(const uint16_t *const *rows,
-                                                              size_t r, const float *w, size_t i,
+static inline __attribute__((always_inline)) VECF load_samples_f(const void *row, size_t i,
+                                                                 const size_t bytes)
+{
+    return bytes == 1 ? CVTF(ZX8_32_LOAD((const uint8_t *)row + i))
+                      : CVTF(ZX16_LOAD((const uint16_t *)row + i));
+}
+
+static inline __attribute__((always_inline)) void vert_f_rows(const void *const *rows, size_t r,
+                                                              const float *w, size_t i,
                                                               float *const *out, const size_t N,
-                                                              const size_t U)
+                                                              const size_t U, const size_t bytes)
 {
     vert_window_f acc, low, high;
     const VECF w0 = SET1F(w[0]);
-    FOR_U(FOR_Q(low[q][u] = high[q][u] = CVTF(ZX16_LOAD(rows[r + q] + i + u * VNF));
+    FOR_U(FOR_Q(low[q][u] = high[q][u] = load_samples_f(rows[r + q], i + u * VNF, bytes);
                 acc[q][u] = MULF(w0, low[q][u]);););
     for (size_t t = 1; t <= r; t++) {
         const VECF wt = SET1F(w[t]);
-        __builtin_prefetch((const char *)(rows[r - t] + i) + PREFETCH_AHEAD);
-        __builtin_prefetch((const char *)(rows[r + t + N - 1] + i) + PREFETCH_AHEAD);
-        FOR_U(SLIDE_OUT(low, high); low[0][u] = CVTF(ZX16_LOAD(rows[r - t] + i + u * VNF));
-              high[N - 1][u] = CVTF(ZX16_LOAD(rows[r + t + N - 1] + i + u * VNF));
+        __builtin_prefetch((const char *)rows[r - t] + i * bytes + PREFETCH_AHEAD);
+        __builtin_prefetch((const char *)rows[r + t + N - 1] + i * bytes + PREFETCH_AHEAD);
+        FOR_U(SLIDE_OUT(low, high); low[0][u] = load_samples_f(rows[r - t], i + u * VNF, bytes);
+              high[N - 1][u] = load_samples_f(rows[r + t + N - 1], i + u * VNF, bytes);
               FOR_Q(acc[q][u] = FMAF(wt, ADDF(low[q][u], high[q][u]), acc[q][u]);););
     }
     FOR_Q(FOR_U(STOREF(out[q] + i + u * VNF, acc[q][u]);););
 }
 
 /* As vert_span, for vert_f_rows. */
-static inline __attribute__((always_inline)) size_t vert_f_span(const uint16_t *const *rows,
+static inline __attribute__((always_inline)) size_t vert_f_span(const void *const *rows,
                                                                 size_t r, const float *w,
                                                                 size_t from, size_t to,
                                                                 float *const *out,
-                                                                const size_t N)
+                                                                const size_t N,
+                                                                const size_t bytes)
 {
     const size_t U = N == VROWS ? 1 : 4;
     size_t i = from;
-    for (; i + U * VNF <= to; i += U * VNF) vert_f_rows(rows, r, w, i, out, N, U);
-    for (; i + VNF <= to; i += VNF) vert_f_rows(rows, r, w, i, out, N, 1);
+    for (; i + U * VNF <= to; i += U * VNF) vert_f_rows(rows, r, w, i, out, N, U, bytes);
+    for (; i + VNF <= to; i += VNF) vert_f_rows(rows, r, w, i, out, N, 1, bytes);
     if (i < to && to - from >= VNF) {
-        vert_f_rows(rows, r, w, to - VNF, out, N, 1);
+        vert_f_rows(rows, r, w, to - VNF, out, N, 1, bytes);
         i = to;
+    }
+    return i;
+}
+
+static inline __attribute__((always_inline)) size_t vert_f(const void *const *rows, size_t r,
+                                                           const float *w, size_t from,
+                                                           size_t to, float *const *out,
+                                                           size_t count, const size_t bytes)
+{
+    size_t i = from;
+    for (size_t k = 0; k < count;) {
+        const size_t N = count - k >= VROWS ? VROWS : 1;
+        if (N == VROWS) i = vert_f_span(rows + k, r, w, from, to, out + k, VROWS, bytes);
+        else i = vert_f_span(rows + k, r, w, from, to, out + k, 1, bytes);
+        k += N;
     }
     return i;
 }
@@ -316,14 +339,28 @@ static inline __attribute__((always_inline)) size_t vert_f_span(const uint16_t *
 size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t from, size_t to,
                  float *const *out, size_t count)
 {
-    size_t i = from;
-    for (size_t k = 0; k < count;) {
-        const size_t N = count - k >= VROWS ? VROWS : 1;
-        if (N == VROWS) i = vert_f_span(rows + k, r, w, from, to, out + k, VROWS);
-        else i = vert_f_span(rows + k, r, w, from, to, out + k, 1);
-        k += N;
+    return vert_f((const void *const *)rows, r, w, from, to, out, count, 2);
+}
+
+size_t FN_VERT_F8(const uint8_t *const *rows, size_t r, const float *w, size_t from, size_t to,
+                  float *const *out, size_t count)
+{
+    return vert_f((const void *const *)rows, r, w, from, to, out, count, 1);
+}
+
+/* One vector of sums to `out` at i: as floats (bytes 4), or rounded to 8 or 16-bit samples as
+ * fir.c's round_u8 and round_u16: v + 0.5 truncated, clamped (max and min before the
+ * truncation give the same numbers as the scalar tests, for every finite v). */
+static inline __attribute__((always_inline)) void store_sums(void *out, size_t i, VECF v,
+                                                             const size_t bytes)
+{
+    if (bytes == 4) {
+        STOREF((float *)out + i, v);
+        return;
     }
-    return i;
+    v = MINF(MAXF(ADDF(v, SET1F(0.5f)), SETZEROF), SET1F(bytes == 1 ? 255.0f : 65535.0f));
+    if (bytes == 1) STORE_OUT1((uint8_t *)out + i, CVTTF(v));
+    else STORE_U16((uint16_t *)out + i, CVTTF(v));
 }
 
 /* U output vectors taken D apart (D = step*P/VNF whole vectors between taps P apart): the taps
@@ -332,7 +369,8 @@ size_t FN_VERT_F(const uint16_t *const *rows, size_t r, const float *w, size_t f
 static inline __attribute__((always_inline)) void horiz_f_chunk(const float *ext, size_t step,
                                                                 size_t taps, const float *w,
                                                                 size_t P, size_t D, size_t i,
-                                                                float *acc, const size_t U)
+                                                                void *out, const size_t U,
+                                                                const size_t bytes)
 {
     const size_t gap = D ? D : 1;
     for (size_t g = 0; g < gap; g++) {
@@ -353,54 +391,41 @@ static inline __attribute__((always_inline)) void horiz_f_chunk(const float *ext
                 }
             }
         }
-        FOR_U8(STOREF(acc + i + (g + u * gap) * VNF, a[u]););
+        FOR_U8(store_sums(out, i + (g + u * gap) * VNF, a[u], bytes););
     }
 }
 
-size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const float *w,
-                  float *acc)
+static inline __attribute__((always_inline)) size_t horiz_f(const float *ext, size_t n,
+                                                            size_t step, size_t taps,
+                                                            const float *w, void *out,
+                                                            const size_t bytes)
 {
     const size_t P = BLUR__FIR_FLOAT_CLASS(step), D = step * P / VNF;
     size_t i = 0;
     for (; i + D * HUNROLL_F * VNF <= n; i += D * HUNROLL_F * VNF)
-        horiz_f_chunk(ext, step, taps, w, P, D, i, acc, HUNROLL_F);
-    for (; i + VNF <= n; i += VNF) horiz_f_chunk(ext, step, taps, w, P, 0, i, acc, 1);
+        horiz_f_chunk(ext, step, taps, w, P, D, i, out, HUNROLL_F, bytes);
+    for (; i + VNF <= n; i += VNF) horiz_f_chunk(ext, step, taps, w, P, 0, i, out, 1, bytes);
     if (i < n && n >= VNF) {
-        horiz_f_chunk(ext, step, taps, w, P, 0, n - VNF, acc, 1);
+        horiz_f_chunk(ext, step, taps, w, P, 0, n - VNF, out, 1, bytes);
         i = n;
     }
     return i;
 }
 
-/* fir.c's store_u16 and store_u8: v + 0.5 truncated, clamped to 0..top (max/min before the
- * truncation give the same numbers as the scalar tests after it, for every finite v). */
-static inline __attribute__((always_inline)) size_t store_rounded(const float *acc, size_t n,
-                                                                  float top, void *out)
+size_t FN_HORIZ_F(const float *ext, size_t n, size_t step, size_t taps, const float *w,
+                  float *acc)
 {
-    const VECF half = SET1F(0.5f), zero = SETZEROF, high = SET1F(top);
-    size_t i = 0;
-    for (; i + VNF <= n; i += VNF) {
-        VECF v = MINF(MAXF(ADDF(LOADF(acc + i), half), zero), high);
-        if (top > 255.0f) STORE_U16((uint16_t *)out + i, CVTTF(v));
-        else STORE_OUT1((uint8_t *)out + i, CVTTF(v));
-    }
-    return i;
+    return horiz_f(ext, n, step, taps, w, acc, 4);
 }
 
-size_t FN_STORE_U16(const float *acc, size_t n, uint16_t *out)
+size_t FN_HORIZ_F8(const float *ext, size_t n, size_t step, size_t taps, const float *w,
+                   uint8_t *out)
 {
-    return store_rounded(acc, n, 65535.0f, out);
+    return horiz_f(ext, n, step, taps, w, out, 1);
 }
 
-size_t FN_STORE_U8(const float *acc, size_t n, uint8_t *out)
+size_t FN_HORIZ_F16(const float *ext, size_t n, size_t step, size_t taps, const float *w,
+                    uint16_t *out)
 {
-    return store_rounded(acc, n, 255.0f, out);
-}
-
-/* 8-bit samples to 16 bits (fir.c's ring_row), out[0, return value). */
-size_t FN_WIDEN(const uint8_t *in, size_t n, uint16_t *out)
-{
-    size_t i = 0;
-    for (; i + VN <= n; i += VN) STORE16(out + i, ZX_LOAD(in + i));
-    return i;
+    return horiz_f(ext, n, step, taps, w, out, 2);
 }
