@@ -127,6 +127,12 @@ run "$BLUR" --sigma 1 -o "$IN/other" -r "$IN/other"
 expect_error "an input directory that is OUTDIR" 2 "^blur: $IN/other: is the output directory too"
 run "$BLUR" --sigma 1 -o "$T/u" "$IN/small.png" --format gif
 expect_error "unknown --format" 2 "^blur: --format: expected png"
+# Batch mode's options do nothing for one file: refused rather than ignored.
+run "$BLUR" "$IMG" "$T/refused.png" --sigma 1 --format bmp
+expect_error "--format without -o" 2 "^blur: --format: only in batch mode (-o OUTDIR)$"
+run "$BLUR" "$IMG" "$T/refused.png" -r --force --sigma 1
+expect_error "-r without -o" 2 "^blur: --recursive: only in batch mode (-o OUTDIR)$"
+expect_true "no output for a refused option" test ! -e "$T/refused.png"
 run "$BLUR" --sigma 1 -o "$T/u" "$IN/small.png" --jobs 0
 expect_error "--jobs 0" 2 "^blur: --jobs: expected a whole number"
 run "$BLUR" --sigma 1 -o "$IN/small.png" "$IN/small.png"

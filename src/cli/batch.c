@@ -55,6 +55,16 @@ enum {
 
 int cli_batch_option(cli_batch *batch, int c, const char *arg)
 {
+    /* batch mode's options but -o, for the single-file form to refuse */
+    static const char *const names[] = {
+        [OPT_SUFFIX - CLI_BATCH_OPT] = "--suffix",   [OPT_FORMAT - CLI_BATCH_OPT] = "--format",
+        [OPT_JOBS - CLI_BATCH_OPT] = "--jobs",       [OPT_FORCE - CLI_BATCH_OPT] = "--force",
+        [OPT_QUIET - CLI_BATCH_OPT] = "--quiet",     [OPT_VERBOSE - CLI_BATCH_OPT] = "--verbose",
+        [OPT_FILES_FROM - CLI_BATCH_OPT] = "--files-from", [OPT_NULL - CLI_BATCH_OPT] = "--null",
+    };
+    if (!batch->first_option && c == 'r') batch->first_option = "--recursive";
+    if (!batch->first_option && c >= CLI_BATCH_OPT && c <= OPT_NULL)
+        batch->first_option = names[c - CLI_BATCH_OPT];
     long number;
     blur_format format;
     switch (c) {
@@ -93,7 +103,8 @@ void cli_batch_usage(FILE *to)
           "Batch mode: blur --sigma S -o OUTDIR IN... [options]\n"
           "Blurs every IN file, and the images (by extension) in every IN directory, into\n"
           "OUTDIR, keeping each input's path relative to its argument. Existing outputs are\n"
-          "skipped, so an interrupted batch finishes when run again. All options above apply.\n"
+          "skipped, so an interrupted batch finishes when run again. All options above apply;\n"
+          "those below but -o are batch mode's alone (refused without -o).\n"
           "  -o, --output-dir DIR write the outputs under DIR (created when missing)\n"
           "  -r, --recursive      walk directories (without it a directory is an error)\n"
           "      --suffix S       add S to each output name: a.png -> aS.png\n"

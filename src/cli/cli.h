@@ -50,6 +50,7 @@ typedef struct cli_batch {
     char **inputs;            /* the IN arguments */
     int input_count;
     struct cli_batch_list *list; /* made by cli_batch_prepare */
+    const char *first_option; /* the first option given that only batch mode takes */
 } cli_batch;
 
 /* Batch mode's long options, for the command's getopt_long table; its short options are "o:r". */

@@ -319,6 +319,10 @@ static int parse(int argc, char **argv, blur_args *args)
     }
     if (args->batch.output_dir && args->sigma_given)
         return cli_batch_inputs(&args->batch, argc - optind, argv + optind);
+    if (!args->batch.output_dir && args->batch.first_option) { /* it would do nothing here */
+        cli_error("%s: only in batch mode (-o OUTDIR)", args->batch.first_option);
+        return EXIT_USAGE;
+    }
     if (!args->batch.output_dir && argc - optind != 2) {
         cli_error(argc - optind < 2 ? "expected IN and OUT (see blur --help)"
                                     : "too many arguments: expected IN and OUT");
