@@ -48,6 +48,11 @@ run "$BLUR" "$T" "$T/bad2.png" --sigma 1
 expect_error "directory as input" 1 "^blur: $T: "
 run "$BLUR" "$IMG" "$T/out.xyz" --sigma 1
 expect_error "unknown output extension" 2 "^blur: $T/out.xyz: unknown output format"
+mkdir "$T/adir"
+run "$BLUR" "$IMG" "$T/adir" --sigma 1
+expect_error "a directory as output" 1 "^blur: $T/adir: cannot open: Is a directory$"
+run "$BLUR" "$IMG" "$T/hex.png" --sigma 0x10
+expect_error "hexadecimal sigma" 2 "^blur: --sigma: expected a non-negative number, got '0x10'$"
 run "$BLUR" "$IMG" "$T/nodir/out.png" --sigma 1
 expect_error "missing output directory" 1 "^blur: $T/nodir/out.png: cannot open: No such file or directory$"
 expect_true "no output after input errors" test ! -e "$T/bad2.png"

@@ -26,9 +26,9 @@ bool cli_parse_double(const char *option, const char *arg, double min, double ma
                       double *out);
 bool cli_parse_long(const char *option, const char *arg, long min, long max, long *out);
 
-/* Checks the name of an image output before any work is done, so that an unknown extension
- * is reported before the input is read. */
-bool cli_check_output_name(const char *path);
+/* Checks an image output before any work is done, so that a directory (EXIT_FAIL) or an unknown
+ * extension (EXIT_USAGE) is reported before the input is read; EXIT_OK when neither. */
+int cli_check_output(const char *path);
 
 /* Subcommands: each takes the arguments after its name (argv[0] is the command's name) and
  * returns an exit code. */

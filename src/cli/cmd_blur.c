@@ -388,7 +388,10 @@ static int prepare(int argc, char **argv, blur_args *args, bool find_inputs, blu
         int stop = cli_batch_prepare(&args->batch, &args->filter.threads);
         if (stop >= 0) status = stop;
     }
-    if (status < 0 && !batch && !cli_check_output_name(args->out)) status = EXIT_USAGE;
+    if (status < 0 && !batch) {
+        int checked = cli_check_output(args->out);
+        if (checked != EXIT_OK) status = checked;
+    }
     blur_error err;
     if (status < 0 && (err = blur_plan_create(&args->filter, plan)) != BLUR_OK) {
         plan_error(args, err);

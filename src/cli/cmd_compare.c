@@ -176,7 +176,8 @@ static int parse(int argc, char **argv, compare_args *args)
         return EXIT_USAGE;
     }
     blur_format format;
-    if (!cli_check_output_name(args->out)) return EXIT_USAGE;
+    int checked = cli_check_output(args->out);
+    if (checked != EXIT_OK) return checked;
     if (blur_format_from_path(args->out, &format) == BLUR_OK && format != BLUR_FORMAT_PNG) {
         cli_error("%s: the contact sheet is a PNG; give a name ending in .png", args->out);
         return EXIT_USAGE;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 void cli_verror(const char *fmt, va_list ap)
 {
@@ -48,7 +49,9 @@ bool cli_parse_double(const char *option, const char *arg, double min, double ma
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    if (end == arg || *end || errno || !isfinite(v) || v < min || v > max) {
+    /* strtod also reads hexadecimal (0x10 = 16): not what a user of sigma means */
+    if (end == arg || *end || errno || strpbrk(arg, "xX") || !isfinite(v) || v < min ||
+        v > max) {
         if (min == 0.0 && max >= 1e300)
             cli_error("%s: expected a non-negative number, got '%s'", option, arg);
         else
@@ -73,14 +76,20 @@ bool cli_parse_long(const char *option, const char *arg, long min, long max, lon
     return true;
 }
 
-bool cli_check_output_name(const char *path)
+int cli_check_output(const char *path)
 {
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        errno = EISDIR;
+        cli_file_error(path, BLUR_ERR_OPEN);
+        return EXIT_FAIL;
+    }
     blur_format format;
     blur_error err = blur_format_from_path(path, &format);
     if (err) {
         errno = 0;
         cli_file_error(path, err);
-        return false;
+        return EXIT_USAGE;
     }
-    return true;
+    return EXIT_OK;
 }
