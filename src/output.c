@@ -90,26 +90,18 @@ static blur_error open_temp(blur__output *out, const struct stat *replaced)
             if (errno == EEXIST) continue;
             return BLUR_ERR_OPEN;
         }
-        if (replaced && fchmod(fd, replaced->st_mode & 07777) != 0) {
+        blur_error err = BLUR_OK;
+        if (replaced && fchmod(fd, replaced->st_mode & 07777) != 0) err = BLUR_ERR_OPEN;
+        else if (!(out->fp = fdopen(fd, "wb"))) err = BLUR_ERR_NOMEM;
+        if (err) { /* the file goes again, and errno says why */
             int saved = errno;
             close(fd);
             unlink(out->temp_path);
             unregister_temp(out->slot);
             out->slot = -1;
             errno = saved;
-            return BLUR_ERR_OPEN;
         }
-        out->fp = fdopen(fd, "wb");
-        if (!out->fp) {
-            int saved = errno;
-            close(fd);
-            unlink(out->temp_path);
-            unregister_temp(out->slot);
-            out->slot = -1;
-            errno = saved;
-            return BLUR_ERR_NOMEM;
-        }
-        return BLUR_OK;
+        return err;
     }
     errno = EEXIST;
     return BLUR_ERR_OPEN;
