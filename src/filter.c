@@ -210,6 +210,15 @@ static blur_error plan_masks(const blur_options *opt, blur_plan *p)
         if (!u || !v) {
             err = BLUR_ERR_NOMEM;
         } else if (blur__mask_factor(&p->mask, u, v)) {
+            /* The factors come scaled by their largest value; the column one is made to sum
+             * to 1 where it can, so that a normalized mask gives two normalized axes (what the
+             * fast path takes: blur_axis_normalized) and hpad is 1. */
+            double sum = 0.0;
+            for (size_t r = 0; r < p->mask.rows; r++) sum += u[r];
+            if (isfinite(sum) && sum != 0.0) {
+                for (size_t r = 0; r < p->mask.rows; r++) u[r] /= sum;
+                for (size_t c = 0; c < p->mask.cols; c++) v[c] *= sum;
+            }
             for (size_t r = 0; r < p->mask.rows; r++) p->hpad += u[r];
             err = axis_from(&p->axis[0], u, p->mask.rows, p->mask.before_r);
             if (!err) err = axis_from(&p->axis[1], v, p->mask.cols, p->mask.before_c);
@@ -237,13 +246,27 @@ static blur_error plan_masks(const blur_options *opt, blur_plan *p)
     return BLUR_OK;
 }
 
+/* A blur's axis: weights of at least 0 that sum to 1 (to rounding), as fir.c's integer taps
+ * assume (they are made to sum exactly to their scale). */
+static bool axis_normalized(const axis_filter *a)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < a->taps; i++) {
+        if (!(a->w[i] >= 0.0)) return false;
+        sum += a->w[i];
+    }
+    return fabs(sum - 1.0) <= 1e-9;
+}
+
 /* The fast paths (fir.c, decim.c) do a plain blur of integer samples: AUTO, the sampled mask,
- * separable, unsigned, no linear light, and for the constant border only gaussian_filter's
- * per-pass padding. Premultiplied alpha depends on the image: see fast_path_takes. */
+ * separable into two normalized axes (a caller's mask or a rotated Gaussian can be too),
+ * unsigned, no linear light, and for the constant border only gaussian_filter's per-pass
+ * padding. Premultiplied alpha depends on the image: see fast_path_takes. */
 static bool fast_path_fits(const blur_options *opt, const blur_plan *p)
 {
     return opt->engine == BLUR_ENGINE_AUTO && is_sampled(opt->method) && !p->full2d &&
            !p->is_signed && !p->identity && !opt->linear &&
+           axis_normalized(&p->axis[0]) && axis_normalized(&p->axis[1]) &&
            (opt->border != BLUR_BORDER_CONSTANT || p->hpad == 1.0);
 }
 
@@ -265,8 +288,10 @@ blur_error blur_plan_create(const blur_options *opt, blur_plan **plan)
         err = blur__fir_create(p->axis[0].w, p->axis[0].taps, p->axis[1].w, p->axis[1].taps,
                                opt->border, opt->cval, &p->fir);
     /* The decimated filter fits scipy's cut by a smooth edge, which holds while the kernel is
-     * tiny there: only for scipy's truncate or wider, never for an explicit radius. */
-    if (!err && p->fir && blur__decim_takes_sigma(opt->sigma_x) &&
+     * tiny there: only for scipy's truncate or wider, never for an explicit radius. And only
+     * for the Gaussian of sigma_x and sigma_y: not a caller's mask, nor a rotated one. */
+    if (!err && p->fir && !opt->kernel && opt->angle == 0.0 &&
+        blur__decim_takes_sigma(opt->sigma_x) &&
         blur__decim_takes_sigma(opt->sigma_y) && !opt->radius_x && !opt->radius_y &&
         opt->truncate >= 4.0) {
         err = blur__decim_create(opt->sigma_x, opt->sigma_y, (long)(p->axis[1].taps / 2),

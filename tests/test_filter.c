@@ -377,6 +377,53 @@ static void test_random_reference(void **state)
     }
 }
 
+/* Masks that factor into two 1D ones (a caller's separable mask, a Gaussian rotated by 90
+ * degrees, an isotropic one by any angle) on 8-bit images: AUTO within 1 level of EXACT. The
+ * factors came scaled by their largest value, and the fast path made each sum to its integer
+ * scale anyway (off by up to 255 levels); the decimated path took sigma_x and sigma_y for the
+ * axes of a rotated mask. */
+static void test_factored_masks_u8(void **state)
+{
+    (void)state;
+    uint64_t seed = 0xfac7;
+    blur_image src, exact, fast;
+    assert_int_equal(blur_image_alloc(&src, 61, 47, 3, BLUR_U8), BLUR_OK);
+    for (size_t i = 0; i < 61 * 47 * 3; i++)
+        ((uint8_t *)src.data)[i] = (uint8_t)(test_rand(&seed) >> 24);
+    double binomial[9] = {1, 2, 1, 2, 4, 2, 1, 2, 1}, sum16[9];
+    for (int i = 0; i < 9; i++) {
+        sum16[i] = binomial[i];
+        binomial[i] /= 16.0;
+    }
+    blur_matrix normalized = {3, 3, binomial}, unnormalized = {3, 3, sum16};
+    static const struct {
+        double sx, sy, angle;
+    } rotated[] = {{4, 1.5, 90}, {4, 1.5, 180}, {3, 3, 20}, {30, 12, 90}, {12, 12, 33}};
+    for (size_t c = 0; c < 2 + sizeof rotated / sizeof rotated[0]; c++) {
+        blur_options o = BLUR_OPTIONS_INIT;
+        if (c < 2) {
+            o.kernel = c == 0 ? &normalized : &unnormalized;
+        } else {
+            o.sigma_x = rotated[c - 2].sx;
+            o.sigma_y = rotated[c - 2].sy;
+            o.angle = rotated[c - 2].angle;
+        }
+        o.engine = BLUR_ENGINE_EXACT;
+        run(&o, &src, &exact);
+        o.engine = BLUR_ENGINE_AUTO;
+        run(&o, &src, &fast);
+        unsigned worst = 0;
+        for (size_t i = 0; i < 61 * 47 * 3; i++) {
+            int d = ((uint8_t *)exact.data)[i] - ((uint8_t *)fast.data)[i];
+            worst = (unsigned)abs(d) > worst ? (unsigned)abs(d) : worst;
+        }
+        if (worst > 1) fail_msg("case %zu: AUTO is %u levels from EXACT", c, worst);
+        blur_image_free(&exact);
+        blur_image_free(&fast);
+    }
+    blur_image_free(&src);
+}
+
 /* ---- alpha, flat images, copies, errors ---- */
 
 /* Opaque red beside transparent black: premultiplied, every pixel that has any alpha stays
@@ -634,6 +681,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scipy_fixtures),
         cmocka_unit_test(test_random_reference),
+        cmocka_unit_test(test_factored_masks_u8),
         cmocka_unit_test(test_alpha_no_fringe),
         cmocka_unit_test(test_gray_alpha_from_rgba),
         cmocka_unit_test(test_flat_stays_flat),
