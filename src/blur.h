@@ -550,7 +550,10 @@ void blur_plan_free(blur_plan *plan);
  * and linear light when the options say so), in double precision, and integer results are
  * rounded to nearest once, at the end: every sample is within 1 of round(exact). Float
  * results match scipy's float64 result to 1e-6 relative. The image is cut into bands of rows
- * run on opt.threads threads; the result is identical for any thread count.
+ * run on opt.threads threads; the result is identical for any thread count. It is identical on
+ * any CPU too, except where BLUR_ENGINE_AUTO takes the decimated path (8-bit, sigma >= 9.6 on
+ * both axes): there the SIMD kernels (AVX-512, AVX2, baseline) fuse multiply-adds differently,
+ * and ~0.001-0.005 % of samples differ by 1 between them (each within 1 of round(exact)).
  * Errors: BLUR_ERR_INVALID (images that differ or overlap), BLUR_ERR_TOO_LARGE (the work
  * buffers would exceed BLUR_MAX_FILTER_MEMORY), BLUR_ERR_NOMEM.
  * Thread-safe: one plan may run on several threads at once with distinct dst. */
