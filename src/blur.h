@@ -180,7 +180,8 @@ typedef struct blur_write_options {
 
 /* Writes an image to `path` in the format its extension names (see blur_format_from_path).
  * PNG keeps the channel layout and 8/16-bit depth (float becomes 16-bit); JPEG, BMP and TGA
- * are 8-bit (JPEG drops alpha); HDR is float RGB(A). A regular file is written to a temporary
+ * are 8-bit (JPEG drops alpha; BMP writes gray with alpha as RGBA); HDR is float RGB (it has
+ * no alpha to keep). A regular file is written to a temporary
  * file in the same directory and renamed into place, so a failure leaves no new file and an
  * existing one is replaced only by a complete one; devices, FIFOs and "-" (standard output)
  * are written directly. Errors: BLUR_ERR_EXTENSION, OPEN, WRITE (errno set), INVALID, NOMEM.

@@ -298,6 +298,23 @@ blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
     /* stb wants tight rows of the format's sample type; convert (which also tightens). */
     blur_error err = blur__image_convert(img, depth, &tight);
     if (err) return err;
+    if (format == BLUR_FORMAT_BMP && tight.channels == 2) {
+        /* stb writes a BMP with alpha only from 4 channels; from 2 it drops the alpha */
+        blur_image rgba;
+        err = blur_image_alloc(&rgba, tight.width, tight.height, 4, BLUR_U8);
+        if (err) {
+            blur_image_free(&tight);
+            return err;
+        }
+        const uint8_t *ga = tight.data;
+        uint8_t *out = rgba.data;
+        for (size_t i = 0; i < tight.width * tight.height; i++, ga += 2, out += 4) {
+            out[0] = out[1] = out[2] = ga[0];
+            out[3] = ga[1];
+        }
+        blur_image_free(&tight);
+        tight = rgba;
+    }
     stb_sink sink = {fp, false};
     int w = (int)tight.width, h = (int)tight.height, c = tight.channels, ok = 0;
     switch (format) {

@@ -273,6 +273,25 @@ static void test_stb_formats_round_trip(void **state)
     assert_int_equal(back.width, 16);
     blur_image_free(&back);
     blur_image_free(&img);
+    /* Gray with alpha to BMP comes back as RGBA with its alpha (stb alone dropped it). */
+    assert_int_equal(blur_image_alloc(&img, 5, 3, 2, BLUR_U8), BLUR_OK);
+    p = img.data;
+    for (size_t i = 0; i < 5 * 3; i++) {
+        p[2 * i] = (unsigned char)(i * 17);
+        p[2 * i + 1] = (unsigned char)(255 - i);
+    }
+    const char *bmp = tmp_path("ga.bmp");
+    assert_int_equal(blur_image_write(bmp, &img, NULL), BLUR_OK);
+    assert_int_equal(blur_image_read(bmp, NULL, &back, NULL), BLUR_OK);
+    assert_int_equal(back.channels, 4);
+    const unsigned char *q = back.data;
+    for (size_t i = 0; i < 5 * 3; i++) {
+        assert_int_equal(q[4 * i], p[2 * i]);
+        assert_int_equal(q[4 * i + 2], p[2 * i]);
+        assert_int_equal(q[4 * i + 3], p[2 * i + 1]);
+    }
+    blur_image_free(&back);
+    blur_image_free(&img);
 }
 
 static void test_pnm_and_gif_from_memory(void **state)
