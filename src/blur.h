@@ -533,7 +533,7 @@ typedef struct blur_plan blur_plan;
 
 /* Prepares a blur. Errors: BLUR_ERR_INVALID (bad options: negative or non-finite sigma,
  * truncate <= 0, unknown border, engine or alpha, an order outside 0..2 or on an axis with
- * sigma 0, angle without both sigmas or with an order, kernel with an order or angle, an
+ * sigma 0, angle without both sigmas or with an order, kernel with a sigma, order or angle, an
  * empty kernel, linear with a signed result, non-finite cval, angle or scale),
  * BLUR_ERR_NOT_SEPARABLE (BLUR_ENGINE_SEPARABLE with a mask of rank > 1),
  * BLUR_ERR_TOO_LARGE (radius over BLUR_MAX_RADIUS, a kernel side over 2*BLUR_MAX_RADIUS+1),

@@ -188,8 +188,9 @@ static blur_error check_options(const blur_options *opt)
         opt->radius_x < 0 || opt->radius_y < 0 || opt->order_x < 0 || opt->order_x > 2 ||
         opt->order_y < 0 || opt->order_y > 2 || !isfinite(opt->angle) || !isfinite(opt->scale))
         return BLUR_ERR_INVALID;
-    if (opt->kernel && (opt->order_x || opt->order_y || opt->angle != 0.0))
-        return BLUR_ERR_INVALID;
+    if (opt->kernel && (opt->order_x || opt->order_y || opt->angle != 0.0 ||
+                        opt->sigma_x != 0.0 || opt->sigma_y != 0.0))
+        return BLUR_ERR_INVALID; /* the mask is the caller's: a sigma would be ignored */
     return BLUR_OK;
 }
 

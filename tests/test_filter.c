@@ -631,6 +631,9 @@ static void test_plan_errors(void **state)
     o.linear = 1;
     assert_int_equal(blur_plan_create(&o, &plan), BLUR_ERR_INVALID);
     o.linear = 0;
+    o.sigma_x = 2.0; /* the mask is the caller's: a sigma would be ignored */
+    assert_int_equal(blur_plan_create(&o, &plan), BLUR_ERR_INVALID);
+    o.sigma_x = 0.0;
     k = (blur_matrix){2, 3, outer};
     o.engine = BLUR_ENGINE_SEPARABLE;
     assert_int_equal(blur_plan_create(&o, &plan), BLUR_OK);
