@@ -329,6 +329,20 @@ static void squared_norms(const double *a, size_t rows, size_t d, double *out)
     }
 }
 
+static bool all_finite(const blur_matrix *a)
+{
+    for (size_t i = 0; i < a->rows * a->cols; i++)
+        if (!isfinite(a->data[i])) return false;
+    return true;
+}
+
+/* Whether out's cells share memory with matrix a's. */
+static bool overlaps(const double *out, size_t cells, const blur_matrix *a)
+{
+    uintptr_t o = (uintptr_t)out, p = (uintptr_t)a->data;
+    return o < p + a->rows * a->cols * sizeof(double) && p < o + cells * sizeof(double);
+}
+
 /* The work of blur_rbf and blur_rbf_rows; force_generic picks the portable micro-kernel (for
  * the tests, which hold both kernels to the exact path). */
 blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
@@ -347,6 +361,8 @@ blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
     if (!blur__mul(count, m, &cells)) return BLUR_ERR_OVERFLOW;
     if (out_cells < cells) return BLUR_ERR_INVALID;
     if (mirror && !(sym && row0 == 0 && count == n)) return BLUR_ERR_INVALID;
+    if (!all_finite(x) || (!sym && !all_finite(y))) return BLUR_ERR_INVALID;
+    if (overlaps(out, cells, x) || overlaps(out, cells, y)) return BLUR_ERR_INVALID;
 
     rbf_job job = {.x = x->data, .y = y->data, .n = n, .m = m, .d = d, .gamma = gamma,
                    .sym = sym, .mirror = mirror, .row0 = row0, .count = count, .out = out};

@@ -305,6 +305,13 @@ static void test_errors(void **state)
         o.gamma = bad[i] == 1e-200 ? -1e-200 : bad[i];
         assert_int_equal(blur_rbf(&x, NULL, &o, k, 16), BLUR_ERR_INVALID);
     }
+    /* values that are not finite; out over X */
+    double holes[6] = {0, 1, NAN, 3, 4, 5}, wide[6] = {0, 1, 2, 3, 4, INFINITY}, shared[16] = {0};
+    blur_matrix with_nan = {3, 2, holes}, with_inf = {3, 2, wide}, inside = {2, 2, shared + 4};
+    assert_int_equal(blur_rbf(&with_nan, NULL, &opt, k, 16), BLUR_ERR_INVALID);
+    assert_int_equal(blur_rbf(&x, &with_inf, &opt, k, 16), BLUR_ERR_INVALID);
+    assert_int_equal(blur_rbf(&inside, NULL, &opt, shared + 2, 14), BLUR_ERR_INVALID);
+    assert_int_equal(blur_rbf(&inside, NULL, &opt, shared + 8, 4), BLUR_OK); /* just after it */
     opt.method = (blur_rbf_method)7;
     assert_int_equal(blur_rbf(&x, NULL, &opt, k, 16), BLUR_ERR_INVALID);
     assert_true(blur_rbf_gamma(NULL) == 0.0);
