@@ -307,8 +307,8 @@ typedef struct blur_rbf_options {
  * K(X, X). X and Y must have the same number of columns d >= 1 and finite values. out is the
  * caller's and must not overlap X or Y. Errors: BLUR_ERR_INVALID (NULL or empty matrices, d
  * mismatch, a value of X or Y that is not finite, out overlapping X or Y, sigma and gamma both
- * or neither set, non-positive or non-finite, unknown method, out too small), OVERFLOW, NOMEM. On error out is unspecified. Thread-safe: distinct calls
- * may run at once. */
+ * or neither set, non-positive or non-finite, unknown method, out too small), OVERFLOW, NOMEM.
+ * On error out is unspecified. Thread-safe: distinct calls may run at once. */
 blur_error blur_rbf(const blur_matrix *x, const blur_matrix *y, const blur_rbf_options *opt,
                     double *out, size_t out_cells);
 

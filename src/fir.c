@@ -184,8 +184,9 @@ blur_error blur__fir_create(const double *wy, size_t ty, const double *wx, size_
      * moved 0.07-0.15 % of a photo's samples (coffee.png, sigma 0.5: 99.854 % exact; 0.4 and
      * 0.6 with any vertical mask of 5 taps or more: 99.907-99.931 %), too close to or past the
      * 99.9 % we hold to. There the 8-bit rows take the float passes: 99.99+ % exact (6000x4000
-     * RGB sigma 0.5: 28-34 ms, against 25-27 in fixed point). Wider horizontal masks spread the rounding over more taps (7
-     * taps: 99.94-99.95 %); a vertical mask of 3 taps leaves values close to the samples. */
+     * RGB sigma 0.5: 28-34 ms, against 25-27 in fixed point). Wider horizontal masks spread
+     * the rounding over more taps (7 taps: 99.94-99.95 %); a vertical mask of 3 taps leaves
+     * values close to the samples. */
     f->u8_in_float = tx == 5 && ty >= 5;
     int32_t *qy = blur__alloc_array(ty, sizeof *qy);
     size_t vterms = f->ry + 1, vpairs = (vterms + 1) / 2, hpairs = (tx + 1) / 2;
@@ -288,7 +289,6 @@ static uint16_t round_u16(float v)
     v += 0.5f;
     return v <= 0.0f ? 0 : v >= 65535.0f ? 65535 : (uint16_t)v;
 }
-
 
 /* ---- premultiplied alpha (8-bit images with alpha) ----
  * Each input row is premultiplied once, exactly, into 16 bits: colour times alpha, and alpha

@@ -230,7 +230,8 @@ static void test_photo_accuracy(void **state)
     /* one axis alone too: where the horizontal pass is the identity the vertical one must not
      * round (fir.h), which had left 99.8 % exact; and sigma 0.5, 99.85 % in 8-bit fixed point */
     static const sigma_pair small[] = {{1, 1}, {3, 3}, {0.5, 0.5}},
-                            all[] = {{1, 1}, {3, 3}, {30, 30}, {0, 3}, {0, 0.5}, {3, 0}, {0.5, 0.5}};
+                            all[] = {{1, 1},  {3, 3}, {30, 30},  {0, 3},
+                                     {0, 0.5}, {3, 0}, {0.5, 0.5}};
     const size_t n_small = sizeof small / sizeof small[0], n_all = sizeof all / sizeof all[0];
     assert_int_equal(blur_image_read("assets/coffee.png", NULL, &src, NULL), BLUR_OK);
     check_accuracy(&src, BLUR_ALPHA_PREMULTIPLY, all, n_all);
