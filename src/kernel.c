@@ -229,7 +229,14 @@ blur_error blur_kernel_1d(const blur_kernel_spec *spec, int axis, double *out, s
     if (err) return err;
     if ((axis != 0 && axis != 1) || !out || n != (axis == 0 ? rows : cols))
         return BLUR_ERR_INVALID;
-    err = find_method(spec->method)->generate(n, axis == 0 ? spec->sigma_y : spec->sigma_x, out);
+    const double sigma = axis == 0 ? spec->sigma_y : spec->sigma_x;
+    if (sigma * sigma == 0.0 && n % 2 == 1) {
+        /* sigma^2 underflows (sigma below ~1e-162): every method's limit, one cell of 1 in the
+         * middle, where the formulas would divide 0 by 0 there */
+        for (size_t i = 0; i < n; i++) out[i] = i == n / 2 ? 1.0 : 0.0;
+        return BLUR_OK;
+    }
+    err = find_method(spec->method)->generate(n, sigma, out);
     if (!err) err = normalize(out, n, spec->normalize);
     return err;
 }

@@ -218,6 +218,11 @@ static void test_extreme_sigmas(void **state)
         spec.sigma_x = spec.sigma_y = 1e-3;
         assert_int_equal(blur_kernel_1d(&spec, 1, w, 5), BLUR_OK);
         for (size_t i = 0; i < 5; i++) assert_near(w[i], i == 2 ? 1.0 : 0.0, 1e-300);
+        /* sigma^2 underflows to 0: the same cell, not 0/0 (NaN) */
+        spec.sigma_x = spec.sigma_y = 1e-200;
+        spec.normalize = BLUR_NORMALIZE_NONE;
+        assert_int_equal(blur_kernel_1d(&spec, 1, w, 5), BLUR_OK);
+        for (size_t i = 0; i < 5; i++) assert_true(w[i] == (i == 2 ? 1.0 : 0.0));
     }
 }
 
