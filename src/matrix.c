@@ -228,16 +228,37 @@ static blur_error npy_parse(const unsigned char *bytes, size_t size, blur_matrix
 /* ---- CSV ---- */
 
 static bool is_separator(char c) { return c == ',' || c == ' ' || c == '\t' || c == ';'; }
+static bool is_delimiter(char c) { return c == ',' || c == ';'; }
 
-/* Counts the values of one line of CSV, or -1 when something is not a finite number (said in
- * reason[]). Fills out[] when given. */
+/* Counts the values of one line of CSV, or -1 when something is not a finite number or a
+ * field is empty (said in reason[]). Values are apart by blanks, or by one comma or semicolon
+ * with blanks around it: two delimiters with nothing between them, or one at either end of
+ * the line, leave a field empty, which numpy.loadtxt refuses too (read as one separator, '1,,3'
+ * was the two values 1 and 3). Fills out[] when given. */
 static long csv_line(const char *p, const char *end, double *out, char *reason, size_t cap)
 {
     long count = 0;
     char buf[128];
+    bool field_open = true; /* a value must come before a delimiter: line start, or after one */
+    char delimiter = 0;     /* the line's: ',' or ';', never both (1,5;2,5 is not 4 values) */
     while (p < end) {
-        while (p < end && (is_separator(*p) || *p == '\r')) p++;
+        while (p < end && !is_delimiter(*p) && (is_separator(*p) || *p == '\r')) p++;
         if (p == end) break;
+        if (is_delimiter(*p)) {
+            if (field_open) {
+                snprintf(reason, cap, "empty field in column %ld", count + 1);
+                return -1;
+            }
+            if (delimiter && *p != delimiter) {
+                snprintf(reason, cap, "both ',' and ';' separate values");
+                return -1;
+            }
+            delimiter = *p;
+            field_open = true;
+            p++;
+            continue;
+        }
+        field_open = false;
         const char *start = p;
         while (p < end && !is_separator(*p) && *p != '\r') p++;
         size_t len = (size_t)(p - start);
@@ -260,6 +281,10 @@ static long csv_line(const char *p, const char *end, double *out, char *reason, 
         }
         if (out) out[count] = v;
         count++;
+    }
+    if (field_open && count > 0) {
+        snprintf(reason, cap, "empty field in column %ld", count + 1);
+        return -1;
     }
     return count;
 }

@@ -132,6 +132,11 @@ static void test_malformed_csv(void **state)
         {"# only a comment\n\n", BLUR_ERR_EMPTY, 0, "no numbers"},
         {"", BLUR_ERR_EMPTY, 0, ""},
         {"1,2\0,3\n", BLUR_ERR_PARSE, 0, "binary"},
+        /* empty fields (read as one separator, 1,,3 had been the two values 1 and 3) */
+        {"1,,3\n4,,6\n", BLUR_ERR_PARSE, 1, "empty field in column 2"},
+        {"1,2\n3,4,\n", BLUR_ERR_PARSE, 2, "empty field in column 3"},
+        {" ; 1;2\n", BLUR_ERR_PARSE, 1, "empty field in column 1"},
+        {"1,5;2,5\n", BLUR_ERR_PARSE, 1, "both ',' and ';' separate values"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         blur_matrix m;
