@@ -291,7 +291,8 @@ void blur_matrix_writer_abort(blur_matrix_writer *writer);
  *                  whatever the offset; several times slower for large d.
  * Results do not depend on the thread count, nor on whether a row is computed alone
  * (blur_rbf_rows) or with the whole matrix; FAST results may differ in the last bits between
- * CPUs with and without AVX2. Values of |x|^2 that overflow (|x| > 1e154) give NaN in FAST. */
+ * CPUs with and without AVX2. Where some |x|^2 overflows (|x| > 1e154), FAST takes EXACT's path
+ * (it would give NaN). */
 typedef enum blur_rbf_method { BLUR_RBF_FAST = 0, BLUR_RBF_EXACT } blur_rbf_method;
 
 typedef struct blur_rbf_options {

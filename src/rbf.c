@@ -329,6 +329,13 @@ static void squared_norms(const double *a, size_t rows, size_t d, double *out)
     }
 }
 
+static bool norm_finite(const double *a, size_t d)
+{
+    double s = 0.0;
+    for (size_t k = 0; k < d; k++) s += a[k] * a[k];
+    return isfinite(s);
+}
+
 static bool all_finite(const blur_matrix *a)
 {
     for (size_t i = 0; i < a->rows * a->cols; i++)
@@ -374,7 +381,11 @@ blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
     double *norms = NULL, *yp = NULL, *xp = NULL;
     blur_error err = BLUR_OK;
 
-    if (opt->method == BLUR_RBF_FAST) {
+    /* FAST's |x|^2 + |y|^2 - 2 x.y needs |x|^2 finite: past |x| ~ 1e154 it is inf - inf */
+    bool fast = opt->method == BLUR_RBF_FAST;
+    for (size_t i = 0; fast && i < n; i++) fast = norm_finite(x->data + i * d, d);
+    for (size_t j = 0; fast && !sym && j < m; j++) fast = norm_finite(y->data + j * d, d);
+    if (fast) {
         size_t panels = (m + NR - 1) / NR, yp_cells, xp_cells;
         if (!blur__mul3(panels, NR, d, &yp_cells) || !blur__mul3(threads, MB, d, &xp_cells))
             return BLUR_ERR_OVERFLOW;

@@ -241,6 +241,14 @@ static void test_clamped(void **state)
     free(k);
     free(x.data);
     free(y2.data);
+    /* |x|^2 overflows: FAST takes the exact path (its |x|^2 + |y|^2 - 2 x.y was inf - inf) */
+    double far[4] = {1e155, 0.0, 1e155, 1.0}, got[4];
+    blur_matrix f = {2, 2, far};
+    opt.gamma = 0.5;
+    assert_int_equal(blur_rbf(&f, NULL, &opt, got, 4), BLUR_OK);
+    assert_true(got[0] == 1.0 && got[3] == 1.0);
+    assert_true(fabs(got[1] - exp(-0.5)) <= 1e-15);
+    assert_true(got[1] == got[2]);
 }
 
 /* The exponential of the fast path over its whole range, alone: points on a line against the
