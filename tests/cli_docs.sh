@@ -60,4 +60,12 @@ BASH
     run bash -c ". '$T/comp.bash' '$COMP'; complete_words blur rbf --ga"
     expect_true "completes rbf's --gamma" grep -qx -- --gamma "$T/stdout"
 fi
+
+# --help (and --version) into a full device: a write error, not a silent success.
+for c in "" kernel compare rbf; do
+    [ -c /dev/full ] || continue
+    "$BLUR" $c --help >/dev/full 2>"$T/stderr"
+    STATUS=$?
+    expect_error "blur $c --help >/dev/full" 1 "write error"
+done
 finish

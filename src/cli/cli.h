@@ -26,6 +26,10 @@ bool cli_parse_double(const char *option, const char *arg, double min, double ma
                       double *out);
 bool cli_parse_long(const char *option, const char *arg, long min, long max, long *out);
 
+/* Checks what was written to standard output (--help, a table) and reports a failure:
+ * EXIT_FAIL, else EXIT_OK. */
+int cli_stdout_status(void);
+
 /* Checks an image output before any work is done, so that a directory (EXIT_FAIL) or an unknown
  * extension (EXIT_USAGE) is reported before the input is read; EXIT_OK when neither. */
 int cli_check_output(const char *path);

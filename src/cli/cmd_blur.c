@@ -309,8 +309,8 @@ static int parse(int argc, char **argv, blur_args *args)
             if (!cli_parse_double("--max-pixels", optarg, 1.0, 1e18, &value)) return EXIT_USAGE;
             args->read.max_pixels = (uint64_t)value;
             break;
-        case 'h': usage(stdout); return EXIT_OK;
-        case OPT_VERSION: printf("blur %s\n", BLUR_VERSION_STRING); return EXIT_OK;
+        case 'h': usage(stdout); return cli_stdout_status();
+        case OPT_VERSION: printf("blur %s\n", BLUR_VERSION_STRING); return cli_stdout_status();
         case ':': cli_error("%s: needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("unknown option '%s' (see blur --help)", argv[optind - 1]);

@@ -158,7 +158,7 @@ static int parse(int argc, char **argv, compare_args *args)
             if (!cli_parse_double("--amplify", optarg, 1e-3, 1e9, &args->amplify))
                 return EXIT_USAGE;
             break;
-        case 'h': usage(stdout); return EXIT_OK;
+        case 'h': usage(stdout); return cli_stdout_status();
         case ':': cli_error("%s: needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("unknown option '%s' (see blur compare --help)", argv[optind - 1]);

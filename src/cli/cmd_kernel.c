@@ -97,17 +97,6 @@ static const char *const normalize_names[] = {
     [BLUR_NORMALIZE_NONE] = "none",
 };
 
-/* Checks a write to standard output and reports its failure. */
-static int stdout_status(void)
-{
-    errno = 0;
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_file_error("-", BLUR_ERR_WRITE);
-        return EXIT_FAIL;
-    }
-    return EXIT_OK;
-}
-
 /* "# [METHOD ]ROWSxCOLS ...": what the lines below show. */
 static void print_header(const char *method, const blur_kernel_spec *spec, size_t rows,
                          size_t cols)
@@ -132,7 +121,7 @@ static int write_table(const kernel_output *out)
     for (size_t r = 0; r < m->rows; r++)
         for (size_t c = 0; c < m->cols; c++)
             printf("%*.8g%s", width, m->data[r * m->cols + c], c + 1 < m->cols ? "  " : "\n");
-    return stdout_status();
+    return cli_stdout_status();
 }
 
 static int write_matrix(const kernel_output *out)
@@ -345,7 +334,7 @@ static int parse(int argc, char **argv, kernel_args *args)
         case OPT_REPORT: args->report = true; break;
         case OPT_PLOT: args->plot = optarg; break;
         case OPT_METHODS: args->methods = optarg; break;
-        case 'h': usage(stdout); return stdout_status();
+        case 'h': usage(stdout); return cli_stdout_status();
         case ':': cli_error("%s: needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("unknown option '%s' (see blur kernel --help)", argv[optind - 1]);
@@ -570,7 +559,7 @@ static int report(const kernel_args *args)
     if (!csv)
         printf("# max|diff|: the largest cell difference from the integrated mask; sigma: the\n"
                "# square root of the second moment about the centroid, in pixels\n");
-    return stdout_status();
+    return cli_stdout_status();
 }
 
 /* ---- pictures: --format png and --plot (render.c does the drawing) ---- */

@@ -129,7 +129,7 @@ static int parse(int argc, char **argv, rbf_args *args)
         case OPT_MAX_MEMORY:
             if (!parse_size(optarg, &args->max_memory)) return EXIT_USAGE;
             break;
-        case 'h': usage(stdout); return EXIT_OK;
+        case 'h': usage(stdout); return cli_stdout_status();
         case ':': cli_error("%s: needs a value", argv[optind - 1]); return EXIT_USAGE;
         default:
             cli_error("unknown option '%s'; see 'blur rbf --help'", argv[optind - 1]);

@@ -76,6 +76,16 @@ bool cli_parse_long(const char *option, const char *arg, long min, long max, lon
     return true;
 }
 
+int cli_stdout_status(void)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        cli_file_error("-", BLUR_ERR_WRITE);
+        return EXIT_FAIL;
+    }
+    return EXIT_OK;
+}
+
 int cli_check_output(const char *path)
 {
     struct stat st;
