@@ -458,7 +458,8 @@ typedef struct band_job {
     const blur__pipeline *pl;
     size_t y0, y1;
     blur_error err;
-    blur__chunks *rows; /* blur_plan_run's threads: bands of rows taken from here */
+    blur__chunks *rows; /* threads: bands of rows taken from here, */
+    size_t first;       /* counted from this row */
 } band_job;
 
 /* Output rows y0..y1 of the separable filter, in double precision. */
@@ -533,7 +534,11 @@ static void run_band(band_job *job)
 static void *band_thread(void *arg)
 {
     band_job *job = arg;
-    while (!job->err && blur__chunks_take(job->rows, &job->y0, &job->y1)) run_band(job);
+    while (!job->err && blur__chunks_take(job->rows, &job->y0, &job->y1)) {
+        job->y0 += job->first;
+        job->y1 += job->first;
+        run_band(job);
+    }
     return NULL;
 }
 
@@ -674,24 +679,44 @@ static void pipeline_init(const blur_plan *plan, const blur_image *src, unsigned
     for (size_t c = 0; c < pl->channels; c++) pl->hcval[c] = pl->cval[c] * plan->hpad;
 }
 
-/* What a band allocates per thread (the exact engine's ring of taps rows in double, its row
- * buffers; the 2D engine's ring is the same size), bounded so that a huge radius on a wide
- * image fails cleanly instead of asking for tens of gigabytes; *threads is lowered so all
- * bands together stay under the bound too. */
-static blur_error limit_threads_by_memory(const blur_plan *plan, const blur_image *shape,
+/* What a band allocates per thread, by the engine that runs it (the exact engine's ring of taps
+ * rows in double and its row buffers, the 2D engine's ring the same size; the fast path's
+ * rows: blur__fir_band_bytes), bounded so that a huge radius on a wide image fails cleanly
+ * instead of asking for tens of gigabytes; *threads is lowered so all bands together stay
+ * under the bound too. */
+static blur_error limit_threads_by_memory(const blur_plan *plan, const blur__pipeline *pl,
                                           unsigned *threads)
 {
+    const blur_image *shape = pl->src;
     const size_t channels = (size_t)shape->channels;
     const size_t taps_y = plan->full2d ? plan->mask.rows : plan->axis[0].taps;
     const size_t taps_x = plan->full2d ? plan->mask.cols : plan->axis[1].taps;
     size_t row_len, ext_len, doubles, per_thread;
-    if (!blur__mul(shape->width, channels, &row_len) ||
-        !blur__mul(shape->width + taps_x - 1, channels, &ext_len) ||
-        !blur__mul(taps_y + 2, ext_len, &doubles) || (doubles += row_len + taps_y) < row_len ||
-        !blur__mul(doubles, sizeof(double), &per_thread) || per_thread > BLUR_MAX_FILTER_MEMORY)
+    if (!plan->full2d && fast_path_takes(plan, pl))
+        per_thread = blur__fir_band_bytes(plan->fir, shape,
+                                          blur__premultiplies(pl->flags, pl->channels));
+    else if (!blur__mul(shape->width, channels, &row_len) ||
+             !blur__mul(shape->width + taps_x - 1, channels, &ext_len) ||
+             !blur__mul(taps_y + 2, ext_len, &doubles) ||
+             (doubles += row_len + taps_y) < row_len ||
+             !blur__mul(doubles, sizeof(double), &per_thread))
         return BLUR_ERR_TOO_LARGE;
+    if (per_thread > BLUR_MAX_FILTER_MEMORY) return BLUR_ERR_TOO_LARGE;
     if (*threads > BLUR_MAX_FILTER_MEMORY / per_thread)
         *threads = (unsigned)(BLUR_MAX_FILTER_MEMORY / per_thread);
+    return BLUR_OK;
+}
+
+/* The bands of `rows` (from row `first`) on `threads` threads. */
+static blur_error run_bands(const blur_plan *plan, const blur__pipeline *pl, blur__chunks *rows,
+                            size_t first, unsigned threads)
+{
+    band_job jobs[256];
+    for (unsigned t = 0; t < threads; t++)
+        jobs[t] = (band_job){plan, pl, 0, 0, BLUR_OK, rows, first};
+    blur__run_parallel(band_thread, jobs, sizeof jobs[0], threads);
+    for (unsigned t = 0; t < threads; t++)
+        if (jobs[t].err) return jobs[t].err;
     return BLUR_OK;
 }
 
@@ -717,19 +742,14 @@ blur_error blur_plan_run(const blur_plan *plan, const blur_image *src, blur_imag
     /* The decimated filter needs no ring of rows: its memory does not grow with sigma. */
     if (decimated_path_takes(plan, src, pl.flags))
         return blur__decim_run(plan->decim, src, dst, threads);
-    err = limit_threads_by_memory(plan, src, &threads);
+    err = limit_threads_by_memory(plan, &pl, &threads);
     if (err) return err;
     /* Four bands a thread, each at least 4 times the rows a band reads besides its own (its
      * mask's rows above and below, which the exact engine fills its ring with) and 64. */
     const size_t reread = (size_t)(blur__plan_rows_above(plan) + blur__plan_rows_below(plan));
     blur__chunks rows;
     blur__chunks_init(&rows, src->height, threads, 4, 4 * reread + 64, 1);
-    band_job jobs[256];
-    for (unsigned t = 0; t < threads; t++) jobs[t] = (band_job){plan, &pl, 0, 0, BLUR_OK, &rows};
-    blur__run_parallel(band_thread, jobs, sizeof jobs[0], threads);
-    for (unsigned t = 0; t < threads; t++)
-        if (jobs[t].err) return jobs[t].err;
-    return BLUR_OK;
+    return run_bands(plan, &pl, &rows, 0, threads);
 }
 
 blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
@@ -742,16 +762,18 @@ blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
             memcpy((unsigned char *)out + (y - y0) * out_stride, row_at(rows, y), row);
         return BLUR_OK;
     }
-    unsigned one = 1;
-    blur_error err = limit_threads_by_memory(plan, shape, &one);
-    if (err) return err;
     blur__pipeline pl;
     /* rows arrive as they are decoded: the alpha is not known ahead (image_flags), but the FIR
      * still takes the fixed point in rows that read only opaque rows (fir.c) */
     pipeline_init(plan, shape, pixel_flags(plan), row_at, rows, out, y0, out_stride, &pl);
-    band_job job = {plan, &pl, y0, y1, BLUR_OK, NULL};
-    run_band(&job);
-    return job.err;
+    /* the strip in one band a thread: each band reads its mask's rows above and below again,
+     * which costs the fast and exact engines about one multiply-add a row of them */
+    unsigned threads = thread_count(plan->opt.threads, y1 - y0);
+    blur_error err = limit_threads_by_memory(plan, &pl, &threads);
+    if (err) return err;
+    blur__chunks bands;
+    blur__chunks_init(&bands, y1 - y0, threads, 1, 1, 1);
+    return run_bands(plan, &pl, &bands, y0, threads);
 }
 
 long blur__plan_rows_above(const blur_plan *plan)

@@ -548,6 +548,24 @@ static void choose_fixed_rows(fir_band *b, size_t y, size_t group, bool *fixed)
     }
 }
 
+size_t blur__fir_band_bytes(const blur__fir *f, const blur_image *shape, bool premultiplied)
+{
+    /* as blur__fir_band allocates: rows, crow, ext, pairs, acc, and the premultiplied ring */
+    const size_t ch = (size_t)shape->channels, rows_n = 2 * f->ry + GROUP;
+    size_t n, ext_n, total, part;
+    if (!blur__mul(shape->width, ch, &n) || (ext_n = n + 2 * f->rx * ch) < n ||
+        !blur__mul(GROUP, BLUR__FIR_PAIRS(ext_n) + 64, &total) ||
+        !blur__mul(total, sizeof(float), &total) || !blur__mul(n, 2 + 2 + 4, &part) ||
+        (total += part + BLUR__FIR_PAIRS(ext_n) * 4 + rows_n * sizeof(void *)) < part)
+        return SIZE_MAX;
+    if (premultiplied) {
+        if (!blur__mul(rows_n, n * 2 + 2 * sizeof(long) + 1, &part) || total + part < part)
+            return SIZE_MAX;
+        total += part;
+    }
+    return total;
+}
+
 blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y0, size_t y1)
 {
     const blur_image *src = pl->src;

@@ -74,7 +74,8 @@ void blur__gaussian_sampled_1d(double sigma, long radius, double *w);
 typedef const void *blur__row_fn(void *rows, size_t m);
 
 /* Filters output rows [y0, y1) of an image shaped like `shape` (data unused), reading input
- * rows through row_at, into out (row y0 first, out_stride bytes apart). One thread. */
+ * rows through row_at, into out (row y0 first, out_stride bytes apart), on the plan's
+ * threads (row_at is called from all of them). */
 blur_error blur__plan_run_rows(const blur_plan *plan, const blur_image *shape,
                                blur__row_fn *row_at, void *rows, size_t y0, size_t y1, void *out,
                                size_t out_stride);
@@ -302,6 +303,8 @@ bool blur__fir_accepts(const blur__fir *f, const blur_image *src, bool premultip
 struct blur__pipeline;
 blur_error blur__fir_band(const blur__fir *f, const struct blur__pipeline *pl, size_t y0,
                           size_t y1);
+/* The bytes one blur__fir_band allocates for an image of this shape (SIZE_MAX past size_t). */
+size_t blur__fir_band_bytes(const blur__fir *f, const blur_image *shape, bool premultiplied);
 /* Test and bench hook: run only the SIMD variant `name` ("avx512", "avx2", "generic"; NULL =
  * the best this CPU has). False when this build or CPU lacks it. Not thread-safe: call it
  * while no filter runs. */

@@ -120,6 +120,10 @@ static blur_error filter_and_encode(stream_job *job, blur__png_writer *writer, b
         }
         err = blur__plan_run_rows(job->plan, shape, ring_row, &job->ring, y0, y1, strip,
                                   shape->stride);
+        if (err == BLUR_ERR_TOO_LARGE) { /* for the filter's memory: the input's size */
+            *input_failed = true;
+            break;
+        }
         if (!err) err = blur__png_writer_rows(writer, strip, y1 - y0, shape->stride);
     }
     free(strip);
@@ -183,7 +187,7 @@ static blur_error whole_image(const blur_plan *plan, blur_image *src, const char
 {
     blur_image dst;
     blur_error err = blur_image_alloc(&dst, src->width, src->height, src->channels, src->depth);
-    if (!err) err = blur_plan_run(plan, src, &dst);
+    if (!err) err = blur_plan_run(plan, src, &dst); /* a failure here is the input's (*failed) */
     if (!err) {
         blur_write_options with_meta = *write;
         with_meta.meta = meta;

@@ -66,16 +66,18 @@ static void test_stream_equals_memory_every_mode(void **state)
             }
 }
 
+/* Every layout, on 1 to 3 threads (a streamed strip is cut into a band a thread). */
 static void test_stream_every_layout(void **state)
 {
     (void)state;
     for (int channels = 1; channels <= 4; channels++)
         for (int depth = 1; depth <= 2; depth++) {
             blur_image img;
-            random_image(&img, 17, 45, channels, (blur_depth)depth, (uint64_t)(channels * depth));
+            random_image(&img, 17, 145, channels, (blur_depth)depth, (uint64_t)(channels * depth));
             blur_options opt = BLUR_OPTIONS_INIT;
             opt.sigma_x = 1.5;
             opt.sigma_y = 2.5;
+            opt.threads = 1 + (unsigned)(channels + depth) % 3;
             check_stream_matches_memory(&img, &opt);
             blur_image_free(&img);
         }
