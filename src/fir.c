@@ -15,7 +15,8 @@
  * would cost too much (u8_in_float, blur__fir_create).
  *
  * 8-bit with alpha, premultiplied (the default for such images): see premultiply_row below;
- * output rows whose input rows are all opaque take the fixed-point path (choose_fixed_rows).
+ * output rows whose input rows are all opaque take the path of an image without alpha
+ * (choose_plain_rows).
  *
  * The horizontal 8-bit pass of the SIMD variants reads interleaved tap pairs (fir_simd.h); what
  * bounds it on AVX-512 is the unaligned 64-byte loads, one per vpdpwssd, that split cache
@@ -295,7 +296,7 @@ static uint16_t round_u16(float v)
  * times 255 so it is on the same scale; the float path filters those rows, and the store
  * divides by the blurred alpha. Float rather than the 8-bit fixed point: undoing the
  * premultiplication multiplies an error by up to 255/alpha (where every alpha a row reads is
- * opaque there is nothing to undo: choose_fixed_rows). */
+ * opaque there is nothing to undo: choose_plain_rows). */
 
 /* The generic code of fir.h's premul/unpremul (and their tails), for 2 or 4 channels; both
  * loops are inlined for a constant channel count, so the compiler unrolls the pixel. */
@@ -446,19 +447,22 @@ typedef struct fir_band {
     float *acc;
     bool premultiplied; /* the band's image premultiplies (its float rows do) */
     premul_ring ring;   /* with no data unless the band premultiplies */
-    int16_t cv8[4];     /* what the constant border holds in each channel of the extended rows */
-    float cvf[4];
+    int16_t cv8[4];     /* what the constant border holds in each channel of the extended rows: */
+    float cvf[4], cvf_premultiplied[4]; /* the fixed path's, the float path's on plain rows, and
+                                           on premultiplied ones */
 } fir_band;
 
-/* Output rows y+k0 .. y+k1-1 of the group at y: in 8-bit fixed point (`fixed`), else in float,
- * premultiplied if the band is. */
-static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
+/* Output rows y+k0 .. y+k1-1 of the group at y, from the input rows as they are (`plain`) or,
+ * where the band premultiplies, premultiplied; plain 8-bit rows in fixed point (but with
+ * u8_in_float), the others in float. */
+static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool plain)
 {
     const blur__fir *f = b->f;
     const blur__pipeline *pl = b->pl;
     const fir_variant *var = b->var;
     const size_t ch = b->ch, n = b->n, width = pl->src->width;
-    const bool premultiplied = !fixed && b->premultiplied;
+    const bool premultiplied = !plain && b->premultiplied;
+    const bool fixed = !premultiplied && pl->src->depth == BLUR_U8 && !f->u8_in_float;
     const size_t bytes = premultiplied ? 2 : blur_depth_size(pl->src->depth); /* a row sample */
     for (size_t j = k0; j < k1 + 2 * f->ry; j++) {
         const long v = (long)y + (long)j - (long)f->ry;
@@ -510,7 +514,8 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
             horiz_u8(f, e, done, n, ch, out);
         } else {
             float *e = b->ext + k * b->ext_len;
-            EXTEND_ROW(float, e, width, ch, f->rx, f->border, b->cvf);
+            EXTEND_ROW(float, e, width, ch, f->rx, f->border,
+                       premultiplied ? b->cvf_premultiplied : b->cvf);
             const size_t taps = 2 * f->rx + 1;
             if (premultiplied) {
                 size_t done = var->horiz_f ? var->horiz_f(e, n, ch, taps, f->hf, b->acc) : 0;
@@ -531,11 +536,13 @@ static void filter_rows(fir_band *b, size_t y, size_t k0, size_t k1, bool fixed)
 }
 
 /* Premultiplying changes nothing where the alpha is opaque, so an output row whose 2r+1 input
- * rows are opaque everywhere takes the fixed-point path on the rows as they are, the others
- * the premultiplied float path: an image with a transparent corner, or a stream (whose alpha
- * is not known ahead), is fast away from its transparency. Each output row is decided from
- * its own input rows, so the bands (and the thread count) do not change the result. */
-static void choose_fixed_rows(fir_band *b, size_t y, size_t group, bool *fixed)
+ * rows are opaque everywhere takes the path of an image without alpha on the rows as they are
+ * (the fixed point, mostly), the others the premultiplied float path: an image with a
+ * transparent corner, or a stream (whose alpha is not known ahead), is fast away from its
+ * transparency, and gives what the whole image, found opaque, gives. Each output row is
+ * decided from its own input rows, so the bands (and the thread count) do not change the
+ * result. */
+static void choose_plain_rows(fir_band *b, size_t y, size_t group, bool *plain)
 {
     const blur__fir *f = b->f;
     const size_t span = 2 * f->ry + 1;
@@ -544,7 +551,7 @@ static void choose_fixed_rows(fir_band *b, size_t y, size_t group, bool *fixed)
         const long v = (long)y + (long)j - (long)f->ry;
         transparent += !row_opaque(&b->ring, f, b->pl, b->crow, v);
         if (j >= span) transparent -= !row_opaque(&b->ring, f, b->pl, b->crow, v - (long)span);
-        if (j + 1 >= span) fixed[j + 1 - span] = transparent == 0;
+        if (j + 1 >= span) plain[j + 1 - span] = transparent == 0;
     }
 }
 
@@ -572,9 +579,9 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
     const size_t ch = (size_t)src->channels, width = src->width, n = width * ch;
     const size_t rows_n = 2 * f->ry + GROUP, ext_n = n + 2 * f->rx * ch;
     const bool premultiplied = blur__premultiplies(pl->flags, ch);
-    /* premultiplied rows may take the fixed path, unless the border brings another alpha */
-    const bool switchable = premultiplied && !f->u8_in_float &&
-                            (f->border != BLUR_BORDER_CONSTANT || f->cval == UINT8_MAX);
+    /* premultiplied rows may be taken plain, unless the border brings another alpha */
+    const bool switchable =
+        premultiplied && (f->border != BLUR_BORDER_CONSTANT || f->cval == UINT8_MAX);
     /* ext_len: floats (or int16) per extended row */
     fir_band b = {.f = f, .pl = pl, .var = pick_variant(), .ch = ch, .n = n,
                   .ext_len = BLUR__FIR_PAIRS(ext_n) + 64, .premultiplied = premultiplied,
@@ -606,19 +613,17 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
         b.ring.tag[j] = b.ring.opaque_tag[j] = LONG_MIN;
     for (size_t c = 0; c < ch; c++) {
         b.cv8[c] = (int16_t)(f->cval * 256.0 - 32768.0);
-        b.cvf[c] = !premultiplied ? (float)f->cval
-                   : c + 1 < ch   ? (float)(f->cval * f->cval)
-                                  : (float)(f->cval * 255.0);
+        b.cvf[c] = (float)f->cval;
+        b.cvf_premultiplied[c] = c + 1 < ch ? (float)(f->cval * f->cval) : (float)(f->cval * 255.0);
     }
     for (size_t y = y0; y < y1; y += GROUP) {
         const size_t group = y1 - y < GROUP ? y1 - y : GROUP;
-        bool fixed[GROUP];
-        for (size_t k = 0; k < group; k++)
-            fixed[k] = src->depth == BLUR_U8 && !premultiplied && !f->u8_in_float;
-        if (switchable) choose_fixed_rows(&b, y, group, fixed);
+        bool plain[GROUP];
+        for (size_t k = 0; k < group; k++) plain[k] = !premultiplied;
+        if (switchable) choose_plain_rows(&b, y, group, plain);
         for (size_t k = 0, end; k < group; k = end) { /* runs of rows taking the same path */
-            for (end = k + 1; end < group && fixed[end] == fixed[k]; end++) continue;
-            filter_rows(&b, y, k, end, fixed[k]);
+            for (end = k + 1; end < group && plain[end] == plain[k]; end++) continue;
+            filter_rows(&b, y, k, end, plain[k]);
         }
     }
 done:

@@ -365,7 +365,7 @@ static void test_opaque_alpha_as_without(void **state)
 }
 
 /* Premultiplied, an output row whose input rows are all opaque takes the fixed-point path on the
- * rows as they are (fir.c's choose_fixed_rows): with a band of transparent rows across the
+ * rows as they are (fir.c's choose_plain_rows): with a band of transparent rows across the
  * image, rows further than the radius from it give BLUR_ALPHA_SEPARATE's bits, every row is
  * within 1 level of the exact premultiplied result, and the thread count changes nothing; for
  * reflect, wrap and a constant border of 255 (opaque beyond the edges too). */
