@@ -94,6 +94,12 @@ expect_true "IN == OUT gives the same result as two files" cmp -s "$T/same.png" 
 STATUS=$?
 expect_status "stdin to stdout" 0
 expect_true "stdout result equals the file result" cmp -s "$T/stdout.png" "$T/out.png"
+head -c 1000 "$IMG" | "$BLUR" - "$T/cut.png" --sigma 3 2>"$T/stderr"
+STATUS=$?
+expect_error "a cut PNG on standard input" 1 "^blur: (standard input): truncated file$"
+"$BLUR" "$IMG" - --sigma 3 >/dev/full 2>"$T/stderr"
+STATUS=$?
+expect_error "standard output full" 1 "^blur: (standard output): write error: No space left on device$"
 
 # sigma 0 copies the pixels.
 run "$BLUR" "$IMG" "$T/copy.png" --sigma 0

@@ -169,7 +169,7 @@ run "$BLUR" kernel --sigma 1 -o /dev/full --format csv
 expect_error "CSV to /dev/full" 1 "^blur: /dev/full: write error: No space left on device$"
 "$BLUR" kernel --sigma 1 >/dev/full 2>"$T/stderr"
 STATUS=$?
-expect_error "table to a full standard output" 1 "^blur: (standard stream): write error: No space left on device$"
+expect_error "table to a full standard output" 1 "^blur: (standard output): write error: No space left on device$"
 run "$BLUR" kernel --sigma 1 -o "$T/nodir/k.npy"
 expect_error "missing directory" 1 "^blur: $T/nodir/k.npy: cannot open: No such file or directory$"
 expect_true "no temporary files" no_temp_files "$T"

@@ -26,7 +26,10 @@ void cli_error(const char *fmt, ...)
 
 void cli_file_message(char *buf, size_t size, const char *path, blur_error err, int errnum)
 {
-    const char *name = strcmp(path, "-") == 0 ? "(standard stream)" : path;
+    /* "-" is standard output where a write failed, standard input for anything else */
+    const char *name = strcmp(path, "-") != 0 ? path
+                       : err == BLUR_ERR_WRITE ? "(standard output)"
+                                               : "(standard input)";
     if ((err == BLUR_ERR_OPEN || err == BLUR_ERR_READ || err == BLUR_ERR_WRITE) && errnum)
         snprintf(buf, size, "%s: %s: %s", name, blur_strerror(err), strerror(errnum));
     else if (err == BLUR_ERR_EXTENSION)
