@@ -213,7 +213,7 @@ static blur_error plan_masks(const blur_options *opt, blur_plan *p)
         } else if (blur__mask_factor(&p->mask, u, v)) {
             /* The factors come scaled by their largest value; the column one is made to sum
              * to 1 where it can, so that a normalized mask gives two normalized axes (what the
-             * fast path takes: blur_axis_normalized) and hpad is 1. */
+             * fast path takes: axis_normalized) and hpad is 1. */
             double sum = 0.0;
             for (size_t r = 0; r < p->mask.rows; r++) sum += u[r];
             if (isfinite(sum) && sum != 0.0) {
