@@ -329,13 +329,6 @@ static void squared_norms(const double *a, size_t rows, size_t d, double *out)
     }
 }
 
-static bool norm_finite(const double *a, size_t d)
-{
-    double s = 0.0;
-    for (size_t k = 0; k < d; k++) s += a[k] * a[k];
-    return isfinite(s);
-}
-
 static bool all_finite(const blur_matrix *a)
 {
     for (size_t i = 0; i < a->rows * a->cols; i++)
@@ -381,26 +374,35 @@ blur_error blur__rbf_compute(const blur_matrix *x, const blur_matrix *y,
     double *norms = NULL, *yp = NULL, *xp = NULL;
     blur_error err = BLUR_OK;
 
-    /* FAST's |x|^2 + |y|^2 - 2 x.y needs |x|^2 finite: past |x| ~ 1e154 it is inf - inf */
-    bool fast = opt->method == BLUR_RBF_FAST;
-    for (size_t i = 0; fast && i < n; i++) fast = norm_finite(x->data + i * d, d);
-    for (size_t j = 0; fast && !sym && j < m; j++) fast = norm_finite(y->data + j * d, d);
-    if (fast) {
-        size_t panels = (m + NR - 1) / NR, yp_cells, xp_cells;
-        if (!blur__mul3(panels, NR, d, &yp_cells) || !blur__mul3(threads, MB, d, &xp_cells))
-            return BLUR_ERR_OVERFLOW;
+    size_t panels = (m + NR - 1) / NR;
+    if (opt->method == BLUR_RBF_FAST) {
         size_t norm_cells; /* X's n, then Y's padded to whole panels */
         if (!blur__mul(panels, NR, &norm_cells) || norm_cells > SIZE_MAX - n)
             return BLUR_ERR_OVERFLOW;
         norms = blur__alloc_array(n + norm_cells, sizeof(double));
+        if (!norms) return BLUR_ERR_NOMEM;
+        squared_norms(x->data, n, d, norms);
+        squared_norms(y->data, m, d, norms + n); /* the same values when Y is X */
+        /* |x|^2 + |y|^2 - 2 x.y needs them finite (past |x| ~ 1e154 it is inf - inf): where
+         * one is not, the exact path */
+        for (size_t j = 0; norms && j < n + m; j++) {
+            if (isfinite(norms[j])) continue;
+            free(norms);
+            norms = NULL;
+        }
+    }
+    if (norms) {
+        size_t yp_cells, xp_cells;
+        if (!blur__mul3(panels, NR, d, &yp_cells) || !blur__mul3(threads, MB, d, &xp_cells)) {
+            err = BLUR_ERR_OVERFLOW;
+            goto done;
+        }
         yp = blur__alloc_array(yp_cells, sizeof(double));
         xp = blur__alloc_array(xp_cells, sizeof(double));
-        if (!norms || !yp || !xp) {
+        if (!yp || !xp) {
             err = BLUR_ERR_NOMEM;
             goto done;
         }
-        squared_norms(x->data, n, d, norms);
-        squared_norms(y->data, m, d, norms + n); /* the same values when Y is X */
         for (size_t j = m; j < panels * NR; j++) norms[n + j] = 0.0;
         job.nx = norms;
         job.ny = norms + n;
