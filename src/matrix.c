@@ -270,7 +270,7 @@ static long csv_line(const char *p, const char *end, double *out, char *reason, 
         buf[len] = '\0';
         char *stop;
         double v = strtod(buf, &stop);
-        if (*stop || len == 0) {
+        if (*stop || len == 0 || strpbrk(buf, "xX")) { /* strtod reads hex too: 0x10 = 16 */
             snprintf(reason, cap, "not a number: '%.40s'", buf);
             return -1;
         }

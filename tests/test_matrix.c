@@ -137,6 +137,7 @@ static void test_malformed_csv(void **state)
         {"1,2\n3,4,\n", BLUR_ERR_PARSE, 2, "empty field in column 3"},
         {" ; 1;2\n", BLUR_ERR_PARSE, 1, "empty field in column 1"},
         {"1,5;2,5\n", BLUR_ERR_PARSE, 1, "both ',' and ';' separate values"},
+        {"1,0x10\n", BLUR_ERR_PARSE, 1, "not a number: '0x10'"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         blur_matrix m;
