@@ -120,11 +120,11 @@ static blur_error filter_and_encode(stream_job *job, blur__png_writer *writer, b
         }
         err = blur__plan_run_rows(job->plan, shape, ring_row, &job->ring, y0, y1, strip,
                                   shape->stride);
-        if (err == BLUR_ERR_TOO_LARGE) { /* for the filter's memory: the input's size */
+        if (err) { /* the filter's failures are the input's (its size), as in whole_image */
             *input_failed = true;
             break;
         }
-        if (!err) err = blur__png_writer_rows(writer, strip, y1 - y0, shape->stride);
+        err = blur__png_writer_rows(writer, strip, y1 - y0, shape->stride);
     }
     free(strip);
     return err;
