@@ -555,22 +555,36 @@ static void choose_plain_rows(fir_band *b, size_t y, size_t group, bool *plain)
     }
 }
 
+/* Floats (or int16) per extended row of a band: the row with its borders, room for the pairs
+ * to read a little past it, and a vector more. */
+static size_t ext_row_len(size_t ext_n) { return BLUR__FIR_PAIRS(ext_n) + 64; }
+
+/* *total += a * b; false when that passes SIZE_MAX. */
+static bool add_product(size_t *total, size_t a, size_t b)
+{
+    size_t product;
+    if (!blur__mul(a, b, &product) || *total + product < product) return false;
+    *total += product;
+    return true;
+}
+
 size_t blur__fir_band_bytes(const blur__fir *f, const blur_image *shape, bool premultiplied)
 {
-    /* as blur__fir_band allocates: rows, crow, ext, pairs, acc, and the premultiplied ring */
+    /* what blur__fir_band allocates, term by term */
     const size_t ch = (size_t)shape->channels, rows_n = 2 * f->ry + GROUP;
-    size_t n, ext_n, total, part;
+    size_t n, ext_n, ext_cells, total = 0;
     if (!blur__mul(shape->width, ch, &n) || (ext_n = n + 2 * f->rx * ch) < n ||
-        !blur__mul(GROUP, BLUR__FIR_PAIRS(ext_n) + 64, &total) ||
-        !blur__mul(total, sizeof(float), &total) || !blur__mul(n, 2 + 2 + 4, &part) ||
-        (total += part + BLUR__FIR_PAIRS(ext_n) * 4 + rows_n * sizeof(void *)) < part)
+        !blur__mul(GROUP, ext_row_len(ext_n), &ext_cells))
         return SIZE_MAX;
-    if (premultiplied) {
-        if (!blur__mul(rows_n, n * 2 + 2 * sizeof(long) + 1, &part) || total + part < part)
-            return SIZE_MAX;
-        total += part;
-    }
-    return total;
+    bool fits = add_product(&total, rows_n, sizeof(void *)) &&              /* rows */
+                add_product(&total, n, blur_depth_size(shape->depth)) &&    /* crow */
+                add_product(&total, ext_cells, sizeof(float)) &&            /* ext */
+                add_product(&total, BLUR__FIR_PAIRS(ext_n), sizeof(int32_t)) && /* pairs */
+                add_product(&total, n, sizeof(float));                      /* acc */
+    if (fits && premultiplied) /* the ring: its rows, their tags and opacity */
+        fits = add_product(&total, rows_n, n * sizeof(uint16_t)) &&
+               add_product(&total, rows_n, 2 * sizeof(long) + sizeof(bool));
+    return fits ? total : SIZE_MAX;
 }
 
 blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y0, size_t y1)
@@ -582,9 +596,8 @@ blur_error blur__fir_band(const blur__fir *f, const blur__pipeline *pl, size_t y
     /* premultiplied rows may be taken plain, unless the border brings another alpha */
     const bool switchable =
         premultiplied && (f->border != BLUR_BORDER_CONSTANT || f->cval == UINT8_MAX);
-    /* ext_len: floats (or int16) per extended row */
     fir_band b = {.f = f, .pl = pl, .var = pick_variant(), .ch = ch, .n = n,
-                  .ext_len = BLUR__FIR_PAIRS(ext_n) + 64, .premultiplied = premultiplied,
+                  .ext_len = ext_row_len(ext_n), .premultiplied = premultiplied,
                   .ring = {.slots = rows_n, .len = n}};
     blur_error err = BLUR_OK;
     b.rows = blur__alloc_array(rows_n, sizeof *b.rows);
