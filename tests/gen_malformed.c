@@ -21,15 +21,22 @@
 static const char *outdir, *wholedir;
 static int written;
 
-static void put(const char *name, const unsigned char *bytes, size_t size)
+static void write_file(const char *dir, const char *name, const unsigned char *bytes,
+                       size_t size)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", outdir, name);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *fp = fopen(path, "wb");
     if (!fp || (size && fwrite(bytes, 1, size, fp) != size) || fclose(fp) != 0) {
         perror(path);
         exit(1);
     }
+}
+
+/* A malformed case, into OUTDIR, counted. */
+static void put(const char *name, const unsigned char *bytes, size_t size)
+{
+    write_file(outdir, name, bytes, size);
     written++;
 }
 
@@ -376,13 +383,7 @@ static void stb_cut_cases(void)
         put(name, file, size / 2);
         snprintf(name, sizeof name, "cut-end-%s", cases[i].name);
         put(name, file, size - cases[i].cut_end);
-        if (wholedir) {
-            const char *saved = outdir;
-            outdir = wholedir;
-            put(cases[i].name, file, size);
-            outdir = saved;
-            written--;
-        }
+        if (wholedir) write_file(wholedir, cases[i].name, file, size);
     }
 }
 
