@@ -49,6 +49,14 @@ typedef VEC vert_window[4][4];
  * about as well. */
 enum { PREFETCH_AHEAD = 512 };
 
+/* A term's two new rows, PREFETCH_AHEAD bytes past byte `at` of each. */
+static inline __attribute__((always_inline)) void prefetch_term(const void *low,
+                                                                const void *high, size_t at)
+{
+    __builtin_prefetch((const char *)low + at + PREFETCH_AHEAD);
+    __builtin_prefetch((const char *)high + at + PREFETCH_AHEAD);
+}
+
 /* The windows of vector u moved one row further out (the rows at low[0][u] and
  * high[N-1][u] are then loaded by the caller). Also vert_f_rows's. */
 #define SLIDE_OUT(low, high)                                                                 \
@@ -61,8 +69,7 @@ static inline __attribute__((always_inline)) void next_term(const uint8_t *const
                                                             vert_window low, vert_window high,
                                                             const size_t N, const size_t U)
 {
-    __builtin_prefetch(rows[r - t] + i + PREFETCH_AHEAD);
-    __builtin_prefetch(rows[r + t + N - 1] + i + PREFETCH_AHEAD);
+    prefetch_term(rows[r - t], rows[r + t + N - 1], i);
     FOR_U(SLIDE_OUT(low, high); low[0][u] = ZX_LOAD(rows[r - t] + i + u * VN);
           high[N - 1][u] = ZX_LOAD(rows[r + t + N - 1] + i + u * VN););
 }
@@ -293,8 +300,7 @@ static inline __attribute__((always_inline)) void vert_f_rows(const void *const 
                 acc[q][u] = MULF(w0, low[q][u]);););
     for (size_t t = 1; t <= r; t++) {
         const VECF wt = SET1F(w[t]);
-        __builtin_prefetch((const char *)rows[r - t] + i * bytes + PREFETCH_AHEAD);
-        __builtin_prefetch((const char *)rows[r + t + N - 1] + i * bytes + PREFETCH_AHEAD);
+        prefetch_term(rows[r - t], rows[r + t + N - 1], i * bytes);
         FOR_U(SLIDE_OUT(low, high); low[0][u] = load_samples_f(rows[r - t], i + u * VNF, bytes);
               high[N - 1][u] = load_samples_f(rows[r + t + N - 1], i + u * VNF, bytes);
               FOR_Q(acc[q][u] = FMAF(wt, ADDF(low[q][u], high[q][u]), acc[q][u]);););
