@@ -118,12 +118,14 @@ typedef struct blur_read_options {
 
 /* Reads an image file; the format comes from its bytes, never its name: PNG through libpng
  * (every colour type and bit depth, interlaced; palettes and tRNS become alpha; 1/2/4-bit
- * become 8-bit; 16-bit stays 16-bit), JPEG, BMP, TGA, GIF (first frame), PSD (composite), PNM
- * (8 or 16-bit) through stb_image, HDR as float. path "-" reads standard input.
+ * become 8-bit; 16-bit stays 16-bit), JPEG, BMP, TGA, GIF (first frame), PNM (8 or 16-bit)
+ * through stb_image, HDR as float; PSD's composite image (gray or RGB, 8 or 16-bit, raw or
+ * run-length; colour blended with white, as Photoshop stores it, is un-blended) by our own
+ * reader. path "-" reads standard input.
  * On success *img owns new pixels (blur_image_free); meta may be NULL, else it is filled
  * (blur_image_meta_free). On failure *img and *meta are left empty.
  * Errors: BLUR_ERR_OPEN/READ (errno set), EMPTY, UNKNOWN_FORMAT, CORRUPT, TRUNCATED, TOO_LARGE,
- * NOMEM. Thread-safe. */
+ * UNSUPPORTED (a PSD of another colour mode or depth, or PSB), NOMEM. Thread-safe. */
 blur_error blur_image_read(const char *path, const blur_read_options *opt, blur_image *img,
                            blur_image_meta *meta);
 

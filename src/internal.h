@@ -274,10 +274,15 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
 bool blur__stb_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
                             const blur_write_options *opt);
+/* io_psd.c: the composite image of a Photoshop file (grayscale or RGB, 8 or 16-bit). */
+bool blur__psd_sniff(const unsigned char *bytes, size_t size);
+blur_error blur__psd_decode(const unsigned char *bytes, size_t size,
+                            const blur_read_options *opt, blur_image *img);
 
 /* ---- io.c ---- */
 
-/* Decodes what remains of a source whose prefix was sniffed and is not PNG (stb formats). */
+/* Decodes what remains of a source whose prefix was sniffed and is not PNG (PSD, stb's
+ * formats). */
 blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img);
 /* Reads all rows of a PNG reader into img (shaped as the reader says), then to IEND. */
 blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img);

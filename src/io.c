@@ -1,6 +1,6 @@
 /* io.c — reading: sniff the format from the bytes and dispatch (PNG streams from the file
- * through libpng; everything else is read into memory for stb_image); writing: pick the format
- * from the name and write through an atomic output. */
+ * through libpng; everything else is read into memory for our PSD reader or stb_image); writing:
+ * pick the format from the name and write through an atomic output. */
 #include "internal.h"
 
 #include <errno.h>
@@ -69,6 +69,32 @@ const char *blur_format_extension(blur_format format)
 
 /* ---- reading ---- */
 
+/* The formats decoded from memory, in the order their first bytes are tried. */
+static const struct {
+    bool (*sniff)(const unsigned char *bytes, size_t size);
+    blur_error (*decode)(const unsigned char *bytes, size_t size, const blur_read_options *opt,
+                         blur_image *img);
+} memory_decoders[] = {
+    {blur__psd_sniff, blur__psd_decode},
+    {blur__stb_sniff, blur__stb_decode},
+};
+enum { MEMORY_DECODERS = sizeof memory_decoders / sizeof memory_decoders[0] };
+
+static size_t memory_decoder_for(const unsigned char *bytes, size_t size)
+{
+    size_t i = 0;
+    while (i < MEMORY_DECODERS && !memory_decoders[i].sniff(bytes, size)) i++;
+    return i;
+}
+
+static blur_error decode_memory(const unsigned char *bytes, size_t size,
+                                const blur_read_options *opt, blur_image *img)
+{
+    size_t i = memory_decoder_for(bytes, size);
+    if (i == MEMORY_DECODERS) return BLUR_ERR_UNKNOWN_FORMAT;
+    return memory_decoders[i].decode(bytes, size, opt, img);
+}
+
 /* Reads the rest of a stream after the sniffed prefix into one buffer. */
 static blur_error slurp(FILE *fp, const unsigned char *prefix, size_t prefix_size,
                         unsigned char **bytes, size_t *size)
@@ -96,7 +122,7 @@ static blur_error slurp(FILE *fp, const unsigned char *prefix, size_t prefix_siz
         if (got == 0) break;
         /* Once the first block is in, a stream that is no format we read is refused without
          * reading on: /dev/zero or a pipe of text must not fill a gigabyte first. */
-        if (len == cap && cap == FIRST_BLOCK && !blur__stb_sniff(buf, len)) {
+        if (len == cap && cap == FIRST_BLOCK && memory_decoder_for(buf, len) == MEMORY_DECODERS) {
             free(buf);
             return BLUR_ERR_UNKNOWN_FORMAT;
         }
@@ -122,12 +148,12 @@ static blur_error decode_source(blur__source *src, const blur_read_options *opt,
 
 blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img)
 {
-    if (!src->fp) return blur__stb_decode(src->mem, src->mem_size, opt, img);
+    if (!src->fp) return decode_memory(src->mem, src->mem_size, opt, img);
     unsigned char *bytes;
     size_t size;
     blur_error err = slurp(src->fp, src->prefix, src->prefix_size, &bytes, &size);
     if (err) return err;
-    err = blur__stb_decode(bytes, size, opt, img);
+    err = decode_memory(bytes, size, opt, img);
     free(bytes);
     return err;
 }

@@ -25,7 +25,6 @@
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
 #define STBI_ONLY_GIF
-#define STBI_ONLY_PSD
 #define STBI_ONLY_HDR
 #define STBI_ONLY_PNM
 #define STBI_MAX_DIMENSIONS (1 << 24)
@@ -129,7 +128,7 @@ bool blur__stb_sniff(const unsigned char *b, size_t n)
         const char *magic;
         size_t size;
     } magics[] = {
-        {"\xff\xd8\xff", 3}, {"BM", 2}, {"GIF8", 4}, {"8BPS", 4}, {"#?", 2}, {"P5", 2}, {"P6", 2},
+        {"\xff\xd8\xff", 3}, {"BM", 2}, {"GIF8", 4}, {"#?", 2}, {"P5", 2}, {"P6", 2},
     };
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
         if (n >= magics[i].size && memcmp(b, magics[i].magic, magics[i].size) == 0) return true;

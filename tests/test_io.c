@@ -1,7 +1,8 @@
 /* test_io.c — PngSuite through our PNG decoder, pixel for pixel against OpenCV
  * (tests/fixtures/pngsuite_refs.txt, made by tests/fixtures/make_pngsuite_refs.py): every colour
  * type, bit depth and interlacing, backgrounds and alpha, tRNS. And PngSuite's corrupt x*.png
- * must all be refused. */
+ * must all be refused. Photoshop files written by ImageMagick (tests/fixtures/psd/, made by
+ * tests/fixtures/make_psd_fixtures.py) decode to the PNG of their pixels. */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -83,11 +84,112 @@ static void test_pngsuite_corrupt_refused(void **state)
     assert_true(refused >= 14);
 }
 
+#define PSD FIXTURES "psd/"
+
+static unsigned char *read_whole(const char *path, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    unsigned char *bytes = malloc(1 << 16);
+    assert_non_null(bytes);
+    *size = fread(bytes, 1, 1 << 16, fp);
+    assert_true(*size > 0 && *size < 1 << 16);
+    fclose(fp);
+    return bytes;
+}
+
+static void assert_same_image(const blur_image *a, const blur_image *b)
+{
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    assert_int_equal(a->channels, b->channels);
+    assert_int_equal(a->depth, b->depth);
+    size_t row = a->width * (size_t)a->channels * (a->depth == BLUR_U16 ? 2 : 1);
+    for (size_t y = 0; y < a->height; y++)
+        assert_memory_equal((const char *)a->data + y * a->stride,
+                            (const char *)b->data + y * b->stride, row);
+}
+
+/* Gray and RGB, 8 and 16 bits, raw and run-length, with and without alpha; ImageMagick stores
+ * colour straight, the `white` files are blended with white as Photoshop stores them. */
+static void test_psd_matches_its_pixels(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *psd, *png;
+    } cases[] = {
+        {"rgb8_raw.psd", "rgb8.png"},         {"rgb8_rle.psd", "rgb8.png"},
+        {"rgba8_rle.psd", "rgba8.png"},       {"gray8_rle.psd", "gray8.png"},
+        {"graya8_raw.psd", "graya8.png"},     {"rgb16_raw.psd", "rgb16.png"},
+        {"rgba16_rle.psd", "rgba16.png"},     {"rgba8_white.psd", "rgba8_white.png"},
+        {"rgba16_white.psd", "rgba16_white.png"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char psd_path[256], png_path[256];
+        snprintf(psd_path, sizeof psd_path, PSD "%s", cases[i].psd);
+        snprintf(png_path, sizeof png_path, PSD "%s", cases[i].png);
+        blur_image psd, png;
+        assert_int_equal(blur_image_read(psd_path, NULL, &psd, NULL), BLUR_OK);
+        assert_int_equal(blur_image_read(png_path, NULL, &png, NULL), BLUR_OK);
+        assert_same_image(&psd, &png);
+        blur_image_free(&psd);
+        blur_image_free(&png);
+    }
+}
+
+/* What is not read is refused with its reason; a file cut anywhere is refused, never padded. */
+static void test_psd_refused(void **state)
+{
+    (void)state;
+    blur_image img;
+    assert_int_equal(blur_image_read(PSD "cmyk8.psd", NULL, &img, NULL), BLUR_ERR_UNSUPPORTED);
+    assert_null(img.data);
+    size_t size;
+    unsigned char *bytes = read_whole(PSD "rgba8_rle.psd", &size);
+    unsigned char *copy = malloc(size);
+    assert_non_null(copy);
+    /* header fields: version at 4, channels at 12, depth at 22, mode at 24 */
+    static const struct {
+        size_t at;
+        unsigned char value;
+        blur_error err;
+    } edits[] = {
+        {5, 2, BLUR_ERR_UNSUPPORTED},  /* PSB */
+        {5, 3, BLUR_ERR_CORRUPT},      /* no such version */
+        {23, 32, BLUR_ERR_UNSUPPORTED}, /* 32-bit float */
+        {25, 2, BLUR_ERR_UNSUPPORTED}, /* indexed colour */
+        {13, 0, BLUR_ERR_CORRUPT},     /* no channels */
+        {13, 2, BLUR_ERR_CORRUPT},     /* RGB in two channels */
+    };
+    for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
+        memcpy(copy, bytes, size);
+        copy[edits[i].at] = edits[i].value;
+        assert_int_equal(blur_image_decode(copy, size, NULL, &img, NULL), edits[i].err);
+        assert_null(img.data);
+    }
+    /* Every cut of the file past its magic number is refused: the header and its sections as
+     * truncated, run-length rows as truncated or corrupt (a row's data ends early). */
+    for (size_t cut = 4; cut < size; cut++) {
+        blur_error err = blur_image_decode(bytes, cut, NULL, &img, NULL);
+        if (err != BLUR_ERR_TRUNCATED && err != BLUR_ERR_CORRUPT && err != BLUR_ERR_EMPTY)
+            fail_msg("cut at %zu of %zu: %s", cut, size, blur_strerror(err));
+        assert_null(img.data);
+    }
+    free(bytes);
+    bytes = read_whole(PSD "rgb16_raw.psd", &size);
+    for (size_t cut = 4; cut < size; cut++)
+        assert_int_not_equal(blur_image_decode(bytes, cut, NULL, &img, NULL), BLUR_OK);
+    free(bytes);
+    free(copy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pngsuite_matches_opencv),
         cmocka_unit_test(test_pngsuite_corrupt_refused),
+        cmocka_unit_test(test_psd_matches_its_pixels),
+        cmocka_unit_test(test_psd_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,6 +22,9 @@ for src in basn2c08 basn6a08 basn0g08; do
     done
 done
 "$blur" "$suite/basn6a16.png" "$out/image/basn6a16-q50.jpg" --sigma 1 --quality 50
+# PSD: the fixtures (gray and RGB, 8 and 16-bit, raw and run-length, alpha straight and
+# blended with white).
+cp "$here"/../fixtures/psd/*.psd "$out/image/"
 # PNM: 8 and 16-bit, binary.
 printf 'P5\n3 2\n255\n\001\002\003\004\005\006' >"$out/image/gray.pgm"
 printf 'P6\n2 2\n65535\n' >"$out/image/rgb16.ppm"
@@ -29,10 +32,6 @@ head -c 24 /dev/zero | tr '\000' '\177' >>"$out/image/rgb16.ppm"
 # GIF89a, 1×1, one colour.
 printf 'GIF89a\001\000\001\000\200\000\000\377\377\377\000\000\000!\371\004\001\000\000\000\000,\000\000\000\000\001\000\001\000\000\002\002D\001\000;' \
     >"$out/image/dot.gif"
-# PSD: 2×2 RGB 8-bit, raw.
-printf '8BPS\000\001\000\000\000\000\000\000\000\003\000\000\000\002\000\000\000\002\000\010\000\003' >"$out/image/rgb.psd"
-printf '\000\000\000\000\000\000\000\000\000\000\000\000\000\000' >>"$out/image/rgb.psd"
-printf '\001\002\003\004\005\006\007\010\011\012\013\014' >>"$out/image/rgb.psd"
 
 # Every input that ever crashed a target starts its corpus again.
 for f in "$here"/../crashers/*; do
