@@ -290,6 +290,15 @@ blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img);
 /* Converts an image to another depth into a new image (blur_image_free). */
 blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_image *dst);
 
+/* ---- exif.c ---- */
+
+/* The EXIF orientation (1..8) of a JPEG's APP1 segment; 1 when there is none. */
+int blur__jpeg_orientation(const unsigned char *bytes, size_t size);
+/* Turns and mirrors img as EXIF orientation 2..8 says, for display (1 and other values leave it
+ * as it is); a transposing orientation swaps width and height. Errors: BLUR_ERR_NOMEM, img
+ * unchanged. */
+blur_error blur__image_orient(blur_image *img, int orientation);
+
 /* ---- fir.c: the fast fixed-point separable path (BLUR_ENGINE_AUTO, integer depths) ---- */
 
 typedef struct blur__fir blur__fir;

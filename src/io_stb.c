@@ -272,6 +272,9 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     blur_error err = blur_image_alloc(img, (size_t)width, (size_t)height, got_channels, depth);
     if (!err) memcpy(img->data, pixels, img->stride * img->height);
     stbi_image_free(pixels);
+    /* stb ignores EXIF; a phone's portrait photo is stored on its side */
+    if (!err) err = blur__image_orient(img, blur__jpeg_orientation(bytes, size));
+    if (err) blur_image_free(img);
     return err;
 }
 

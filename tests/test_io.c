@@ -2,7 +2,8 @@
  * (tests/fixtures/pngsuite_refs.txt, made by tests/fixtures/make_pngsuite_refs.py): every colour
  * type, bit depth and interlacing, backgrounds and alpha, tRNS. And PngSuite's corrupt x*.png
  * must all be refused. Photoshop files written by ImageMagick (tests/fixtures/psd/, made by
- * tests/fixtures/make_psd_fixtures.py) decode to the PNG of their pixels. */
+ * tests/fixtures/make_psd_fixtures.py) decode to the PNG of their pixels. JPEGs with EXIF
+ * orientations 1-8 come out turned as OpenCV's imread shows them (tests/fixtures/exif/). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -183,6 +184,43 @@ static void test_psd_refused(void **state)
     free(copy);
 }
 
+/* Each orientation's file is the orientation-1 file moved as orientations.txt (what OpenCV
+ * does) says: displayed (x, y) is stored (y, x) if transposed, then mirrored. */
+static void test_jpeg_exif_orientation(void **state)
+{
+    (void)state;
+    FILE *list = fopen(FIXTURES "exif/orientations.txt", "r");
+    assert_non_null(list);
+    blur_image stored;
+    assert_int_equal(blur_image_read(FIXTURES "exif/orientation1.jpg", NULL, &stored, NULL),
+                     BLUR_OK);
+    assert_int_equal(stored.width, 24);
+    assert_int_equal(stored.height, 16);
+    char name[64];
+    int transpose, mirror_x, mirror_y, files = 0;
+    while (fscanf(list, "%63s %d %d %d", name, &transpose, &mirror_x, &mirror_y) == 4) {
+        char path[256];
+        snprintf(path, sizeof path, FIXTURES "exif/%s", name);
+        blur_image shown;
+        assert_int_equal(blur_image_read(path, NULL, &shown, NULL), BLUR_OK);
+        assert_int_equal(shown.width, transpose ? stored.height : stored.width);
+        assert_int_equal(shown.height, transpose ? stored.width : stored.height);
+        for (size_t y = 0; y < shown.height; y++)
+            for (size_t x = 0; x < shown.width; x++) {
+                size_t sx = transpose ? y : x, sy = transpose ? x : y;
+                if (mirror_x) sx = stored.width - 1 - sx;
+                if (mirror_y) sy = stored.height - 1 - sy;
+                assert_memory_equal((const char *)shown.data + y * shown.stride + x * 3,
+                                    (const char *)stored.data + sy * stored.stride + sx * 3, 3);
+            }
+        blur_image_free(&shown);
+        files++;
+    }
+    fclose(list);
+    blur_image_free(&stored);
+    assert_int_equal(files, 8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_pngsuite_corrupt_refused),
         cmocka_unit_test(test_psd_matches_its_pixels),
         cmocka_unit_test(test_psd_refused),
+        cmocka_unit_test(test_jpeg_exif_orientation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

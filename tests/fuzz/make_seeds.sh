@@ -25,6 +25,8 @@ done
 # PSD: the fixtures (gray and RGB, 8 and 16-bit, raw and run-length, alpha straight and
 # blended with white).
 cp "$here"/../fixtures/psd/*.psd "$out/image/"
+# JPEG with EXIF orientations, little and big-endian.
+cp "$here"/../fixtures/exif/orientation[67].jpg "$out/image/"
 # PNM: 8 and 16-bit, binary.
 printf 'P5\n3 2\n255\n\001\002\003\004\005\006' >"$out/image/gray.pgm"
 printf 'P6\n2 2\n65535\n' >"$out/image/rgb16.ppm"
