@@ -122,6 +122,13 @@ static bool pnm_header_ok(const unsigned char *b, size_t n)
     return true;
 }
 
+/* The checks stb's header reader needs: stbi_info parses a JPEG's tables and a PNM's header
+ * numbers too. */
+static bool header_guards_ok(const unsigned char *b, size_t n)
+{
+    return jpeg_huffman_tables_ok(b, n) && pnm_header_ok(b, n);
+}
+
 bool blur__stb_sniff(const unsigned char *b, size_t n)
 {
     static const struct {
@@ -132,7 +139,9 @@ bool blur__stb_sniff(const unsigned char *b, size_t n)
     };
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
         if (n >= magics[i].size && memcmp(b, magics[i].magic, magics[i].size) == 0) return true;
-    /* TGA has no magic; its 18-byte header is enough for stbi_info to judge. */
+    /* TGA has no magic; its 18-byte header is enough for stbi_info to judge. Data that fails
+     * a guard is one of stb's formats, broken: blur__stb_decode says so. */
+    if (!header_guards_ok(b, n)) return true;
     int w, h, c;
     return n <= 0x7fffffff && stbi_info_from_memory(b, (int)n, &w, &h, &c);
 }
@@ -222,9 +231,7 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
 {
     if (size > 0x7fffffff) return BLUR_ERR_TOO_LARGE; /* stb takes an int length */
     int len = (int)size, width, height, channels;
-    /* Before stbi_info, which reads the Huffman tables too. */
-    if (!jpeg_huffman_tables_ok(bytes, size) || !pnm_header_ok(bytes, size))
-        return BLUR_ERR_CORRUPT;
+    if (!header_guards_ok(bytes, size)) return BLUR_ERR_CORRUPT;
     if (!stbi_info_from_memory(bytes, len, &width, &height, &channels))
         return BLUR_ERR_UNKNOWN_FORMAT;
     if (width <= 0 || height <= 0 || channels < 1 || channels > 4) return BLUR_ERR_CORRUPT;

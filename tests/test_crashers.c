@@ -84,6 +84,7 @@ static void test_crashers_refused(void **state)
         {"stbi-jpeg-dht-over-256.jpg", BLUR_ERR_CORRUPT},
         {"stbi-jpeg-dht-over-256-in-info.jpg", BLUR_ERR_CORRUPT},
         {"stbi-jpeg-dht-over-256-after-fill.jpg", BLUR_ERR_CORRUPT},
+        {"stbi-jpeg-dht-over-256-in-sniff.jpg", BLUR_ERR_CORRUPT},
         {"stbi-pnm-integer-overflow.pgm", BLUR_ERR_CORRUPT},
         {"png-itxt-1.5gb-length.png", BLUR_ERR_TRUNCATED},
         {"stbi-hdr-rle-truncated-hang.hdr", BLUR_ERR_TRUNCATED},
