@@ -51,6 +51,10 @@ run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --size 1
 expect_error "size 1" 2 "^blur: --size: the filter needs an odd size of at least 3"
 run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --methods sampled,gaussian
 expect_error "unknown method" 2 "^blur: --methods: unknown method 'gaussian'"
+run "$BLUR" compare assets/coffee.png "$T/huge.png" --sigma 900
+expect_error "a sigma whose exact blur is over the memory limit names --sigma" 2 \
+    "^blur: --sigma 900: this image's blur would need over the filter's 1024 MiB of memory"
+expect_true "and writes nothing" test ! -e "$T/huge.png"
 run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --methods sampled,
 expect_error "empty method name" 2 "^blur: --methods: unknown method ''"
 run "$BLUR" compare "$F/gray.png" "$T/bad.png" --sigma 2 --crop 1,2,3
