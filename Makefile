@@ -29,9 +29,9 @@ endif
 
 # Dependencies, from Debian packages through pkg-config. Recursively expanded on purpose: they
 # are read after the deps target has had the chance to install what is missing.
-PKG_LIBS  = libpng zlib stb
+PKG_LIBS  = libpng libjpeg zlib stb
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKG_LIBS))
-PKG_LDLIBS = $(shell pkg-config --libs libpng zlib)
+PKG_LDLIBS = $(shell pkg-config --libs libpng libjpeg zlib)
 TEST_CFLAGS = $(shell pkg-config --cflags cmocka)
 TEST_LDLIBS = $(shell pkg-config --libs cmocka)
 
@@ -78,7 +78,7 @@ define ensure_packages
 endef
 
 $(BUILD)/.deps:
-	$(call ensure_packages,libpng:libpng-dev zlib:zlib1g-dev stb:libstb-dev)
+	$(call ensure_packages,libpng:libpng-dev libjpeg:libjpeg-dev zlib:zlib1g-dev stb:libstb-dev)
 	@mkdir -p $(BUILD) && touch $@
 $(BUILD)/.deps-test: | $(BUILD)/.deps
 	$(call ensure_packages,cmocka:libcmocka-dev)
@@ -179,11 +179,16 @@ demo: $(BIN) blur
 	$(BIN) compare assets/coffee.png out/coffee-compare.png --sigma 3
 	@echo "demo: wrote out/coffee-compare.png (a contact sheet: every mask method on it, sigma 3)"
 
-# --- fixtures: regenerate the scipy references (needs python3-scipy; CI uses the committed ones)
+# --- fixtures: regenerate the peers' references (python3-scipy, python3-opencv, python3-pil,
+# imagemagick; CI uses the committed ones)
 fixtures:
-	$(PYTHON) tests/fixtures/make_fixtures.py
 	$(PYTHON) tests/fixtures/make_kernel_fixtures.py
 	$(PYTHON) tests/fixtures/make_filter_fixtures.py
+	$(PYTHON) tests/fixtures/make_pngsuite_refs.py
+	$(PYTHON) tests/fixtures/compare/make_compare_fixtures.py
+	$(PYTHON) tests/fixtures/make_psd_fixtures.py
+	$(PYTHON) tests/fixtures/make_jpeg_fixtures.py
+	$(PYTHON) tests/fixtures/make_exif_fixtures.py
 
 # --- install: the program, both libraries, the header, pkg-config file, man page, completion ---
 install: all
@@ -197,7 +202,7 @@ install: all
 	install -m 644 src/blur.h $(DESTDIR)$(INCLUDEDIR)/blur.h
 	printf '%s\n' 'prefix=$(PREFIX)' 'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' \
 	  'Name: blur' 'Description: Gaussian smoothing of images, Gaussian masks and kernel matrices' \
-	  'Version: $(VERSION)' 'Requires.private: libpng zlib' \
+	  'Version: $(VERSION)' 'Requires.private: libpng libjpeg zlib' \
 	  'Libs: -L$${libdir} -lblur' 'Libs.private: -lm -pthread' 'Cflags: -I$${includedir}' \
 	  >$(DESTDIR)$(LIBDIR)/pkgconfig/blur.pc
 	install -m 644 src/cli/blur.1 $(DESTDIR)$(MANDIR)/man1/blur.1

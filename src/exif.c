@@ -33,25 +33,10 @@ static int tiff_orientation(const unsigned char *t, size_t n)
 #undef U16
 }
 
-int blur__jpeg_orientation(const unsigned char *b, size_t n)
+int blur__exif_orientation(const unsigned char *block, size_t n)
 {
-    if (n < 4 || b[0] != 0xff || b[1] != 0xd8) return 1;
-    /* The segments before the scan: a marker, a 16-bit length (counting itself), its bytes. */
-    size_t p = 2;
-    while (p + 4 <= n && b[p] == 0xff) {
-        unsigned marker = b[p + 1];
-        if (marker == 0xff) { /* a fill byte */
-            p++;
-            continue;
-        }
-        if (marker == 0xda || marker == 0xd9) break; /* start of scan, end of image */
-        size_t length = (size_t)b[p + 2] << 8 | b[p + 3];
-        if (length < 2 || length > n - p - 2) break;
-        if (marker == 0xe1 && length >= 8 && memcmp(b + p + 4, "Exif\0\0", 6) == 0)
-            return tiff_orientation(b + p + 10, length - 8);
-        p += 2 + length;
-    }
-    return 1;
+    if (n < 6 || memcmp(block, "Exif\0\0", 6) != 0) return 1;
+    return tiff_orientation(block + 6, n - 6);
 }
 
 /* How each orientation maps the displayed pixel (x, y) to a stored one: transpose first

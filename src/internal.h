@@ -274,6 +274,12 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
 bool blur__stb_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
                             const blur_write_options *opt);
+/* io_jpeg.c: JPEG through libjpeg, turned by its EXIF orientation. */
+bool blur__jpeg_sniff(const unsigned char *bytes, size_t size);
+blur_error blur__jpeg_decode(const unsigned char *bytes, size_t size,
+                             const blur_read_options *opt, blur_image *img);
+/* 8-bit gray or RGB (deeper samples are scaled, alpha is dropped), opt->quality. */
+blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_options *opt);
 /* io_psd.c: the composite image of a Photoshop file (grayscale or RGB, 8 or 16-bit). */
 bool blur__psd_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__psd_decode(const unsigned char *bytes, size_t size,
@@ -292,8 +298,9 @@ blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_ima
 
 /* ---- exif.c ---- */
 
-/* The EXIF orientation (1..8) of a JPEG's APP1 segment; 1 when there is none. */
-int blur__jpeg_orientation(const unsigned char *bytes, size_t size);
+/* The orientation (1..8) in an EXIF block ("Exif\0\0", then TIFF: a JPEG's APP1 segment);
+ * 1 when it has none, or the block is not EXIF. */
+int blur__exif_orientation(const unsigned char *block, size_t size);
 /* Turns and mirrors img as EXIF orientation 2..8 says, for display (1 and other values leave it
  * as it is); a transposing orientation swaps width and height. Errors: BLUR_ERR_NOMEM, img
  * unchanged. */

@@ -1,6 +1,6 @@
 /* io.c — reading: sniff the format from the bytes and dispatch (PNG streams from the file
- * through libpng; everything else is read into memory for our PSD reader or stb_image); writing:
- * pick the format from the name and write through an atomic output. */
+ * through libpng; everything else is read into memory for libjpeg, our PSD reader or
+ * stb_image); writing: pick the format from the name and write through an atomic output. */
 #include "internal.h"
 
 #include <errno.h>
@@ -15,16 +15,32 @@
 /* The first read of a non-PNG stream, enough to sniff any of stb's formats. */
 #define FIRST_BLOCK ((size_t)1 << 16)
 
-/* One row per output format: its names (the first is the canonical extension). */
+static blur_error encode_png(FILE *fp, blur_format format, const blur_image *img,
+                             const blur_write_options *opt)
+{
+    (void)format;
+    return blur__png_encode(fp, img, opt);
+}
+
+static blur_error encode_jpeg(FILE *fp, blur_format format, const blur_image *img,
+                              const blur_write_options *opt)
+{
+    (void)format;
+    return blur__jpeg_encode(fp, img, opt);
+}
+
+/* One row per output format: its names (the first is the canonical extension), its writer. */
 static const struct {
     blur_format format;
     const char *names[3];
+    blur_error (*encode)(FILE *fp, blur_format format, const blur_image *img,
+                         const blur_write_options *opt);
 } formats[] = {
-    {BLUR_FORMAT_PNG, {"png", NULL, NULL}},
-    {BLUR_FORMAT_JPEG, {"jpg", "jpeg", NULL}},
-    {BLUR_FORMAT_BMP, {"bmp", NULL, NULL}},
-    {BLUR_FORMAT_TGA, {"tga", NULL, NULL}},
-    {BLUR_FORMAT_HDR, {"hdr", NULL, NULL}},
+    {BLUR_FORMAT_PNG, {"png", NULL, NULL}, encode_png},
+    {BLUR_FORMAT_JPEG, {"jpg", "jpeg", NULL}, encode_jpeg},
+    {BLUR_FORMAT_BMP, {"bmp", NULL, NULL}, blur__stb_encode},
+    {BLUR_FORMAT_TGA, {"tga", NULL, NULL}, blur__stb_encode},
+    {BLUR_FORMAT_HDR, {"hdr", NULL, NULL}, blur__stb_encode},
 };
 enum { FORMAT_ROWS = sizeof formats / sizeof formats[0] };
 
@@ -75,6 +91,7 @@ static const struct {
     blur_error (*decode)(const unsigned char *bytes, size_t size, const blur_read_options *opt,
                          blur_image *img);
 } memory_decoders[] = {
+    {blur__jpeg_sniff, blur__jpeg_decode},
     {blur__psd_sniff, blur__psd_decode},
     {blur__stb_sniff, blur__stb_decode},
 };
@@ -219,8 +236,9 @@ blur_error blur_image_write_as(const char *path, blur_format format, const blur_
     err = blur__output_open(path, &out);
     if (err) return err;
     FILE *fp = blur__output_stream(out);
-    if (format == BLUR_FORMAT_PNG) err = blur__png_encode(fp, img, opt);
-    else err = blur__stb_encode(fp, format, img, opt);
+    size_t row = 0;
+    while (formats[row].format != format) row++; /* every format has a row */
+    err = formats[row].encode(fp, format, img, opt);
     if (err) {
         blur__output_abort(out);
         return err;

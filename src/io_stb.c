@@ -1,5 +1,5 @@
-/* io_stb.c — the formats libpng does not cover, through stb_image and stb_image_write from
- * Debian's libstb-dev. stb is compiled here, static, with only the decoders we use; it is not
+/* io_stb.c — BMP, TGA, GIF, HDR and PNM, through stb_image and stb_image_write from Debian's
+ * libstb-dev (PNG, JPEG and PSD have readers of their own). stb is compiled here, static, with only the decoders we use; it is not
  * hardened against hostile files, so its header is checked against our pixel limit before it
  * decodes anything, and its writers only ever write to our own checked stream. */
 #include "internal.h"
@@ -21,7 +21,6 @@
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
 #define STBI_NO_STDIO
-#define STBI_ONLY_JPEG
 #define STBI_ONLY_BMP
 #define STBI_ONLY_TGA
 #define STBI_ONLY_GIF
@@ -63,45 +62,6 @@ static bool is_pnm(const unsigned char *bytes, size_t size)
  * Each guards one flaw found by fuzzing (tests/crashers/ keeps the input). They refuse a file
  * stb would mis-read; they never accept one stb would refuse. */
 
-/* A JPEG DHT segment whose 16 code-length counts sum to more than 256 makes stb write past its
- * 257-entry size table (stbi__build_huffman; fixed upstream in 2.28). Walks the marker segments
- * as stb does, the entropy-coded data between them byte by byte, and checks every table. */
-static bool jpeg_huffman_tables_ok(const unsigned char *b, size_t n)
-{
-    /* stb's marker reader skips any run of 0xff fill bytes, before SOI too. */
-    size_t p = 0;
-    while (p < n && b[p] == 0xff) p++;
-    if (p == 0 || p >= n || b[p] != 0xd8) return true; /* not a JPEG */
-    p++;
-    while (p + 1 < n) {
-        if (b[p] != 0xff || b[p + 1] == 0xff) { /* entropy-coded data, fill bytes */
-            p++;
-            continue;
-        }
-        unsigned m = b[p + 1];
-        if (m == 0x00 || m == 0x01 || (m >= 0xd0 && m <= 0xd8)) { /* no length field */
-            p += 2;
-            continue;
-        }
-        if (m == 0xd9 || p + 3 >= n) return true; /* EOI, or the end: stb stops there too */
-        size_t len = (size_t)b[p + 2] << 8 | b[p + 3];
-        if (m == 0xc4) {
-            /* As stb reads it: tables while the segment has bytes left, each 1 + 16 + sum. */
-            long left = (long)len - 2;
-            size_t q = p + 4;
-            while (left > 0) {
-                size_t sum = 0;
-                for (size_t i = 1; i <= 16; i++) sum += q + i < n ? b[q + i] : 0;
-                if (sum > 256) return false;
-                left -= 17 + (long)sum;
-                q += 17 + sum;
-            }
-        }
-        p += 2 + len;
-    }
-    return true;
-}
-
 /* A binary PNM (P5, P6) header number of ten or more digits overflows stb's int parser
  * (stbi__pnm_getinteger; fixed upstream in 2.28). Reads the three header numbers as stb does,
  * '#' comments included, and refuses one that long: no real size or maximum needs it. */
@@ -122,26 +82,19 @@ static bool pnm_header_ok(const unsigned char *b, size_t n)
     return true;
 }
 
-/* The checks stb's header reader needs: stbi_info parses a JPEG's tables and a PNM's header
- * numbers too. */
-static bool header_guards_ok(const unsigned char *b, size_t n)
-{
-    return jpeg_huffman_tables_ok(b, n) && pnm_header_ok(b, n);
-}
-
 bool blur__stb_sniff(const unsigned char *b, size_t n)
 {
     static const struct {
         const char *magic;
         size_t size;
     } magics[] = {
-        {"\xff\xd8\xff", 3}, {"BM", 2}, {"GIF8", 4}, {"#?", 2}, {"P5", 2}, {"P6", 2},
+        {"BM", 2}, {"GIF8", 4}, {"#?", 2}, {"P5", 2}, {"P6", 2},
     };
     for (size_t i = 0; i < sizeof magics / sizeof magics[0]; i++)
         if (n >= magics[i].size && memcmp(b, magics[i].magic, magics[i].size) == 0) return true;
     /* TGA has no magic; its 18-byte header is enough for stbi_info to judge. Data that fails
      * a guard is one of stb's formats, broken: blur__stb_decode says so. */
-    if (!header_guards_ok(b, n)) return true;
+    if (!pnm_header_ok(b, n)) return true;
     int w, h, c;
     return n <= 0x7fffffff && stbi_info_from_memory(b, (int)n, &w, &h, &c);
 }
@@ -231,7 +184,8 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
 {
     if (size > 0x7fffffff) return BLUR_ERR_TOO_LARGE; /* stb takes an int length */
     int len = (int)size, width, height, channels;
-    if (!header_guards_ok(bytes, size)) return BLUR_ERR_CORRUPT;
+    /* Before stbi_info, which reads the header numbers too. */
+    if (!pnm_header_ok(bytes, size)) return BLUR_ERR_CORRUPT;
     if (!stbi_info_from_memory(bytes, len, &width, &height, &channels))
         return BLUR_ERR_UNKNOWN_FORMAT;
     if (width <= 0 || height <= 0 || channels < 1 || channels > 4) return BLUR_ERR_CORRUPT;
@@ -279,9 +233,6 @@ blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
     blur_error err = blur_image_alloc(img, (size_t)width, (size_t)height, got_channels, depth);
     if (!err) memcpy(img->data, pixels, img->stride * img->height);
     stbi_image_free(pixels);
-    /* stb ignores EXIF; a phone's portrait photo is stored on its side */
-    if (!err) err = blur__image_orient(img, blur__jpeg_orientation(bytes, size));
-    if (err) blur_image_free(img);
     return err;
 }
 
@@ -300,6 +251,7 @@ static void sink_write(void *context, void *data, int size)
 blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
                             const blur_write_options *opt)
 {
+    (void)opt; /* no option applies to these formats */
     if (img->width > 0xffff && format != BLUR_FORMAT_HDR) return BLUR_ERR_TOO_LARGE;
     if (img->width > 0x7fffffff || img->height > 0x7fffffff) return BLUR_ERR_TOO_LARGE;
     blur_depth depth = format == BLUR_FORMAT_HDR ? BLUR_F32 : BLUR_U8;
@@ -327,9 +279,6 @@ blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
     stb_sink sink = {fp, false};
     int w = (int)tight.width, h = (int)tight.height, c = tight.channels, ok = 0;
     switch (format) {
-    case BLUR_FORMAT_JPEG:
-        ok = stbi_write_jpg_to_func(sink_write, &sink, w, h, c, tight.data, opt->quality);
-        break;
     case BLUR_FORMAT_BMP: ok = stbi_write_bmp_to_func(sink_write, &sink, w, h, c, tight.data); break;
     case BLUR_FORMAT_TGA: ok = stbi_write_tga_to_func(sink_write, &sink, w, h, c, tight.data); break;
     case BLUR_FORMAT_HDR: ok = stbi_write_hdr_to_func(sink_write, &sink, w, h, c, tight.data); break;

@@ -15,7 +15,8 @@ same_tree() { diff -r "$1" "$2" >/dev/null; }
 decodes() { for f in "$@"; do "$BLUR" "$f" /dev/null --sigma 0 2>/dev/null || return 1; done; }
 
 # The tree: several sizes and formats, made with blur itself, and a few corrupt files. Small, to
-# keep the test fast; no JPEG is written (stb's JPEG writer trips UBSan, see cli_blur.sh); the photo (assets/coffee.png) is used for the SIGINT test, where slow is good.
+# keep the test fast; the photo (assets/coffee.png) is used for the SIGINT test, where slow is
+# good.
 IN=$T/in
 mkdir -p "$IN/sub/deep" "$IN/other"
 ppm 40 30 "$T/s1.ppm"

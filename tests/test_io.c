@@ -2,8 +2,9 @@
  * (tests/fixtures/pngsuite_refs.txt, made by tests/fixtures/make_pngsuite_refs.py): every colour
  * type, bit depth and interlacing, backgrounds and alpha, tRNS. And PngSuite's corrupt x*.png
  * must all be refused. Photoshop files written by ImageMagick (tests/fixtures/psd/, made by
- * tests/fixtures/make_psd_fixtures.py) decode to the PNG of their pixels. JPEGs with EXIF
- * orientations 1-8 come out turned as OpenCV's imread shows them (tests/fixtures/exif/). */
+ * tests/fixtures/make_psd_fixtures.py) decode to the PNG of their pixels. JPEGs decode to
+ * OpenCV's pixels (tests/fixtures/jpeg/, make_jpeg_fixtures.py), and with EXIF orientations
+ * 1-8 come out turned as OpenCV's imread shows them (tests/fixtures/exif/). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -184,6 +185,55 @@ static void test_psd_refused(void **state)
     free(copy);
 }
 
+/* The same library as OpenCV's, so the same pixels: baseline, progressive, restart markers,
+ * optimized tables, gray, 4:4:4 and 4:2:2 chroma; CMYK within 2 levels (OpenCV's conversion
+ * truncates, ours rounds). Every cut of a file is refused, never filled in. */
+static void test_jpeg_matches_opencv(void **state)
+{
+    (void)state;
+    FILE *list = fopen(FIXTURES "jpeg/cases.txt", "r");
+    assert_non_null(list);
+    char name[64];
+    int files = 0;
+    while (fscanf(list, "%59s", name) == 1) {
+        char jpg[256], png[256];
+        snprintf(jpg, sizeof jpg, FIXTURES "jpeg/%s", name);
+        snprintf(png, sizeof png, FIXTURES "jpeg/%.*s.png", (int)strlen(name) - 4, name);
+        blur_image ours, theirs;
+        assert_int_equal(blur_image_read(jpg, NULL, &ours, NULL), BLUR_OK);
+        assert_int_equal(blur_image_read(png, NULL, &theirs, NULL), BLUR_OK);
+        if (strcmp(name, "cmyk.jpg") != 0) {
+            assert_same_image(&ours, &theirs);
+        } else {
+            assert_int_equal(ours.channels, 3);
+            assert_int_equal(ours.width * ours.height, theirs.width * theirs.height);
+            const uint8_t *a = ours.data, *b = theirs.data;
+            for (size_t i = 0; i < ours.width * ours.height * 3; i++)
+                assert_true(abs(a[i] - b[i]) <= 2);
+        }
+        blur_image_free(&ours);
+        blur_image_free(&theirs);
+        files++;
+    }
+    fclose(list);
+    assert_int_equal(files, 8);
+    static const char *cut_files[] = {"baseline420.jpg", "progressive.jpg"};
+    for (size_t f = 0; f < 2; f++) {
+        char path[256];
+        snprintf(path, sizeof path, FIXTURES "jpeg/%s", cut_files[f]);
+        size_t size;
+        unsigned char *bytes = read_whole(path, &size);
+        for (size_t cut = 3; cut < size; cut++) {
+            blur_image img;
+            blur_error err = blur_image_decode(bytes, cut, NULL, &img, NULL);
+            if (err != BLUR_ERR_TRUNCATED && err != BLUR_ERR_CORRUPT)
+                fail_msg("%s cut at %zu of %zu: %s", cut_files[f], cut, size, blur_strerror(err));
+            assert_null(img.data);
+        }
+        free(bytes);
+    }
+}
+
 /* Each orientation's file is the orientation-1 file moved as orientations.txt (what OpenCV
  * does) says: displayed (x, y) is stored (y, x) if transposed, then mirrored. */
 static void test_jpeg_exif_orientation(void **state)
@@ -228,6 +278,7 @@ int main(void)
         cmocka_unit_test(test_pngsuite_corrupt_refused),
         cmocka_unit_test(test_psd_matches_its_pixels),
         cmocka_unit_test(test_psd_refused),
+        cmocka_unit_test(test_jpeg_matches_opencv),
         cmocka_unit_test(test_jpeg_exif_orientation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     blur_write_options wo = BLUR_WRITE_OPTIONS_INIT;
                     wo.meta = &meta;
                     (void)blur__png_encode(sink, &dst, &wo);
-                    (void)blur__stb_encode(sink, BLUR_FORMAT_JPEG, &dst, &wo);
+                    (void)blur__jpeg_encode(sink, &dst, &wo);
                     fclose(sink);
                 }
                 blur_image_free(&dst);
