@@ -126,7 +126,8 @@ typedef struct blur_read_options {
  * On success *img owns new pixels (blur_image_free); meta may be NULL, else it is filled
  * (blur_image_meta_free). On failure *img and *meta are left empty.
  * Errors: BLUR_ERR_OPEN/READ (errno set), EMPTY, UNKNOWN_FORMAT, CORRUPT, TRUNCATED, TOO_LARGE,
- * UNSUPPORTED (a PSD of another colour mode or depth, or PSB), NOMEM. Thread-safe. */
+ * UNSUPPORTED (a PSD of another colour mode or depth, or PSB; a 12-bit or lossless JPEG),
+ * NOMEM. Thread-safe. */
 blur_error blur_image_read(const char *path, const blur_read_options *opt, blur_image *img,
                            blur_image_meta *meta);
 

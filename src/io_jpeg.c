@@ -32,14 +32,21 @@ static void fail_with(j_common_ptr cinfo, blur_error err)
     longjmp(f->jump, 1);
 }
 
+/* libjpeg's fatal errors as ours: a valid JPEG this libjpeg cannot read (12-bit samples,
+ * lossless or hierarchical) is unsupported, anything else it refuses is corrupt. */
 static void on_error(j_common_ptr cinfo)
 {
-    int code = cinfo->err->msg_code;
-    fail_with(cinfo, code == JERR_OUT_OF_MEMORY    ? BLUR_ERR_NOMEM
-                     : code == JERR_FILE_WRITE     ? BLUR_ERR_WRITE
-                     : code == JERR_IMAGE_TOO_BIG  ? BLUR_ERR_TOO_LARGE
-                     : code == JERR_INPUT_EOF      ? BLUR_ERR_TRUNCATED
-                                                   : BLUR_ERR_CORRUPT);
+    switch (cinfo->err->msg_code) {
+    case JERR_OUT_OF_MEMORY: fail_with(cinfo, BLUR_ERR_NOMEM); break;
+    case JERR_FILE_WRITE: fail_with(cinfo, BLUR_ERR_WRITE); break;
+    case JERR_IMAGE_TOO_BIG: fail_with(cinfo, BLUR_ERR_TOO_LARGE); break;
+    case JERR_INPUT_EOF: fail_with(cinfo, BLUR_ERR_TRUNCATED); break;
+    case JERR_BAD_PRECISION:
+    case JERR_SOF_UNSUPPORTED:
+    case JERR_ARITH_NOTIMPL:
+    case JERR_NOT_COMPILED: fail_with(cinfo, BLUR_ERR_UNSUPPORTED); break;
+    default: fail_with(cinfo, BLUR_ERR_CORRUPT); break;
+    }
 }
 
 /* Level -1 is a warning (the rest is tracing, which we never print). */

@@ -217,14 +217,25 @@ static void test_jpeg_matches_opencv(void **state)
     }
     fclose(list);
     assert_int_equal(files, 8);
+    /* 12-bit samples (SOF1, precision 12) and lossless (SOF3) are valid JPEG libjpeg-turbo 2.1
+     * does not read: unsupported, not corrupt. */
+    size_t size;
+    unsigned char *bytes = read_whole(FIXTURES "jpeg/baseline420.jpg", &size);
+    size_t sof = 2;
+    while (sof + 4 < size && !(bytes[sof] == 0xff && bytes[sof + 1] == 0xc0)) sof++;
+    assert_true(sof + 4 < size && bytes[sof + 4] == 8);
+    blur_image img;
+    bytes[sof + 1] = 0xc1, bytes[sof + 4] = 12;
+    assert_int_equal(blur_image_decode(bytes, size, NULL, &img, NULL), BLUR_ERR_UNSUPPORTED);
+    bytes[sof + 1] = 0xc3, bytes[sof + 4] = 8;
+    assert_int_equal(blur_image_decode(bytes, size, NULL, &img, NULL), BLUR_ERR_UNSUPPORTED);
+    free(bytes);
     static const char *cut_files[] = {"baseline420.jpg", "progressive.jpg"};
     for (size_t f = 0; f < 2; f++) {
         char path[256];
         snprintf(path, sizeof path, FIXTURES "jpeg/%s", cut_files[f]);
-        size_t size;
-        unsigned char *bytes = read_whole(path, &size);
+        bytes = read_whole(path, &size);
         for (size_t cut = 3; cut < size; cut++) {
-            blur_image img;
             blur_error err = blur_image_decode(bytes, cut, NULL, &img, NULL);
             if (err != BLUR_ERR_TRUNCATED && err != BLUR_ERR_CORRUPT)
                 fail_msg("%s cut at %zu of %zu: %s", cut_files[f], cut, size, blur_strerror(err));
