@@ -64,6 +64,15 @@ static void on_message(j_common_ptr cinfo, int level)
     }
 }
 
+/* libjpeg's error manager with our two callbacks, for cinfo.err */
+static struct jpeg_error_mgr *failure_init(jpeg_failure *f)
+{
+    struct jpeg_error_mgr *mgr = jpeg_std_error(&f->mgr);
+    mgr->error_exit = on_error;
+    mgr->emit_message = on_message;
+    return mgr;
+}
+
 static void count_scans(j_common_ptr cinfo)
 {
     if (cinfo->is_decompressor && ((j_decompress_ptr)cinfo)->input_scan_number > MAX_SCANS)
@@ -138,9 +147,7 @@ blur_error blur__jpeg_decode(const unsigned char *bytes, size_t size,
     struct jpeg_progress_mgr progress = {.progress_monitor = count_scans};
     unsigned char *volatile cmyk_row = NULL;
     memset(img, 0, sizeof *img);
-    cinfo.err = jpeg_std_error(&failure.mgr);
-    failure.mgr.error_exit = on_error;
-    failure.mgr.emit_message = on_message;
+    cinfo.err = failure_init(&failure);
     if (setjmp(failure.jump)) {
         jpeg_destroy_decompress(&cinfo);
         free(cmyk_row);
@@ -202,9 +209,7 @@ blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_o
     }
     struct jpeg_compress_struct cinfo;
     jpeg_failure failure;
-    cinfo.err = jpeg_std_error(&failure.mgr);
-    failure.mgr.error_exit = on_error;
-    failure.mgr.emit_message = on_message;
+    cinfo.err = failure_init(&failure);
     if (setjmp(failure.jump)) {
         jpeg_destroy_compress(&cinfo);
         free(row);

@@ -9,23 +9,12 @@
 
 #define CRASHERS "tests/crashers/"
 
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    unsigned char *buf = malloc(1 << 20);
-    assert_non_null(buf);
-    *size = fread(buf, 1, 1 << 20, fp);
-    fclose(fp);
-    return buf;
-}
-
 static void run_one(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, CRASHERS "%s", name);
     size_t size;
-    unsigned char *bytes = slurp(path, &size);
+    unsigned char *bytes = test_read_file(path, &size);
     if (strncmp(name, "matrix-", 7) == 0) {
         blur_matrix m;
         size_t where;

@@ -18,18 +18,6 @@ static char *tmp_path(const char *name)
     return path;
 }
 
-static void assert_same_pixels(const blur_image *a, const blur_image *b)
-{
-    assert_int_equal(a->width, b->width);
-    assert_int_equal(a->height, b->height);
-    assert_int_equal(a->channels, b->channels);
-    assert_int_equal(a->depth, b->depth);
-    size_t row = a->width * (size_t)a->channels * blur_depth_size(a->depth);
-    for (size_t y = 0; y < a->height; y++)
-        assert_memory_equal((const char *)a->data + y * a->stride,
-                            (const char *)b->data + y * b->stride, row);
-}
-
 /* Reads the IHDR bit depth and colour type a file was written with. */
 static void png_header(const char *path, int *bits, int *color)
 {

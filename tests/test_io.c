@@ -88,30 +88,6 @@ static void test_pngsuite_corrupt_refused(void **state)
 
 #define PSD FIXTURES "psd/"
 
-static unsigned char *read_whole(const char *path, size_t *size)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    unsigned char *bytes = malloc(1 << 16);
-    assert_non_null(bytes);
-    *size = fread(bytes, 1, 1 << 16, fp);
-    assert_true(*size > 0 && *size < 1 << 16);
-    fclose(fp);
-    return bytes;
-}
-
-static void assert_same_image(const blur_image *a, const blur_image *b)
-{
-    assert_int_equal(a->width, b->width);
-    assert_int_equal(a->height, b->height);
-    assert_int_equal(a->channels, b->channels);
-    assert_int_equal(a->depth, b->depth);
-    size_t row = a->width * (size_t)a->channels * (a->depth == BLUR_U16 ? 2 : 1);
-    for (size_t y = 0; y < a->height; y++)
-        assert_memory_equal((const char *)a->data + y * a->stride,
-                            (const char *)b->data + y * b->stride, row);
-}
-
 /* Gray and RGB, 8 and 16 bits, raw and run-length, with and without alpha; ImageMagick stores
  * colour straight, the `white` files are blended with white as Photoshop stores them. */
 static void test_psd_matches_its_pixels(void **state)
@@ -133,7 +109,7 @@ static void test_psd_matches_its_pixels(void **state)
         blur_image psd, png;
         assert_int_equal(blur_image_read(psd_path, NULL, &psd, NULL), BLUR_OK);
         assert_int_equal(blur_image_read(png_path, NULL, &png, NULL), BLUR_OK);
-        assert_same_image(&psd, &png);
+        assert_same_pixels(&psd, &png);
         blur_image_free(&psd);
         blur_image_free(&png);
     }
@@ -147,7 +123,7 @@ static void test_psd_refused(void **state)
     assert_int_equal(blur_image_read(PSD "cmyk8.psd", NULL, &img, NULL), BLUR_ERR_UNSUPPORTED);
     assert_null(img.data);
     size_t size;
-    unsigned char *bytes = read_whole(PSD "rgba8_rle.psd", &size);
+    unsigned char *bytes = test_read_file(PSD "rgba8_rle.psd", &size);
     unsigned char *copy = malloc(size);
     assert_non_null(copy);
     /* header fields: version at 4, channels at 12, depth at 22, mode at 24 */
@@ -178,7 +154,7 @@ static void test_psd_refused(void **state)
         assert_null(img.data);
     }
     free(bytes);
-    bytes = read_whole(PSD "rgb16_raw.psd", &size);
+    bytes = test_read_file(PSD "rgb16_raw.psd", &size);
     for (size_t cut = 4; cut < size; cut++)
         assert_int_not_equal(blur_image_decode(bytes, cut, NULL, &img, NULL), BLUR_OK);
     free(bytes);
@@ -203,7 +179,7 @@ static void test_jpeg_matches_opencv(void **state)
         assert_int_equal(blur_image_read(jpg, NULL, &ours, NULL), BLUR_OK);
         assert_int_equal(blur_image_read(png, NULL, &theirs, NULL), BLUR_OK);
         if (strcmp(name, "cmyk.jpg") != 0) {
-            assert_same_image(&ours, &theirs);
+            assert_same_pixels(&ours, &theirs);
         } else {
             assert_int_equal(ours.channels, 3);
             assert_int_equal(ours.width * ours.height, theirs.width * theirs.height);
@@ -220,7 +196,7 @@ static void test_jpeg_matches_opencv(void **state)
     /* 12-bit samples (SOF1, precision 12) and lossless (SOF3) are valid JPEG libjpeg-turbo 2.1
      * does not read: unsupported, not corrupt. */
     size_t size;
-    unsigned char *bytes = read_whole(FIXTURES "jpeg/baseline420.jpg", &size);
+    unsigned char *bytes = test_read_file(FIXTURES "jpeg/baseline420.jpg", &size);
     size_t sof = 2;
     while (sof + 4 < size && !(bytes[sof] == 0xff && bytes[sof + 1] == 0xc0)) sof++;
     assert_true(sof + 4 < size && bytes[sof + 4] == 8);
@@ -234,7 +210,7 @@ static void test_jpeg_matches_opencv(void **state)
     for (size_t f = 0; f < 2; f++) {
         char path[256];
         snprintf(path, sizeof path, FIXTURES "jpeg/%s", cut_files[f]);
-        bytes = read_whole(path, &size);
+        bytes = test_read_file(path, &size);
         for (size_t cut = 3; cut < size; cut++) {
             blur_error err = blur_image_decode(bytes, cut, NULL, &img, NULL);
             if (err != BLUR_ERR_TRUNCATED && err != BLUR_ERR_CORRUPT)

@@ -46,4 +46,30 @@ static inline const char *test_tmpdir(void)
     return test_dir_;
 }
 
+/* Two images of the same shape and the same samples, row by row (strides may differ). */
+static inline void assert_same_pixels(const blur_image *a, const blur_image *b)
+{
+    assert_int_equal(a->width, b->width);
+    assert_int_equal(a->height, b->height);
+    assert_int_equal(a->channels, b->channels);
+    assert_int_equal(a->depth, b->depth);
+    size_t row = a->width * (size_t)a->channels * blur_depth_size(a->depth);
+    for (size_t y = 0; y < a->height; y++)
+        assert_memory_equal((const char *)a->data + y * a->stride,
+                            (const char *)b->data + y * b->stride, row);
+}
+
+/* A whole file of under 1 MB, in a new buffer (free); *size its length. */
+static inline unsigned char *test_read_file(const char *path, size_t *size)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    unsigned char *bytes = malloc(1 << 20);
+    assert_non_null(bytes);
+    *size = fread(bytes, 1, 1 << 20, fp);
+    assert_true(*size < 1 << 20);
+    fclose(fp);
+    return bytes;
+}
+
 #endif
