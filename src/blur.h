@@ -118,7 +118,7 @@ typedef struct blur_read_options {
 
 /* Reads an image file; the format comes from its bytes, never its name: PNG through libpng
  * (every colour type and bit depth, interlaced; palettes and tRNS become alpha; 1/2/4-bit
- * become 8-bit; 16-bit stays 16-bit); JPEG through libjpeg (gray or RGB, CMYK becomes RGB;
+ * become 8-bit; 16-bit stays 16-bit; turned by an eXIf orientation); JPEG through libjpeg (gray or RGB, CMYK becomes RGB;
  * turned as its EXIF orientation says, as viewers show it); BMP, TGA, GIF (first frame), PNM
  * (8 or 16-bit) and HDR (as float) through stb_image; PSD's composite image (gray or RGB, 8 or
  * 16-bit, raw or run-length; colour blended with white, as Photoshop stores it, is un-blended)

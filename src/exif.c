@@ -2,14 +2,13 @@
  * 0x0112), which says how the stored pixels are turned or mirrored for display. Cameras and
  * phones store a portrait photo as landscape pixels with orientation 6 or 8; every viewer, and
  * OpenCV's imread, turns it. The pixels we write carry no EXIF, so a reader that ignored it
- * would write the photo on its side. */
+ * would write the photo on its side. The EXIF block is a TIFF structure, in a JPEG's APP1
+ * segment (after "Exif\0\0") or a PNG's eXIf chunk. */
 #include "internal.h"
 
 #include <string.h>
 
-/* The orientation in a TIFF structure (an EXIF block past its "Exif\0\0"), 1 if it has none or
- * its value is not one of 1..8. Every offset is checked against the block. */
-static int tiff_orientation(const unsigned char *t, size_t n)
+int blur__exif_orientation(const unsigned char *t, size_t n)
 {
     if (n < 8) return 1;
     bool little = t[0] == 'I' && t[1] == 'I';
@@ -31,12 +30,6 @@ static int tiff_orientation(const unsigned char *t, size_t n)
     return 1;
 #undef U32
 #undef U16
-}
-
-int blur__exif_orientation(const unsigned char *block, size_t n)
-{
-    if (n < 6 || memcmp(block, "Exif\0\0", 6) != 0) return 1;
-    return tiff_orientation(block + 6, n - 6);
 }
 
 /* How each orientation maps the displayed pixel (x, y) to a stored one: transpose first
@@ -75,6 +68,11 @@ static inline __attribute__((always_inline)) void move_pixels(const blur_image *
                            pixel);
                 }
             }
+}
+
+bool blur__orientation_transposes(int orientation)
+{
+    return orientation >= 1 && orientation <= 8 && orientations[orientation].transpose;
 }
 
 blur_error blur__image_orient(blur_image *img, int orientation)

@@ -254,6 +254,9 @@ blur_error blur__png_reader_open(blur__source *src, const blur_read_options *opt
                                  blur__png_reader **reader, blur_image_meta *meta);
 const blur_image *blur__png_reader_shape(const blur__png_reader *r);
 bool blur__png_reader_interlaced(const blur__png_reader *r);
+/* The EXIF orientation of an eXIf chunk before the image data (1 without one): the rows come
+ * as stored, blur__png_read_whole turns the image, and meta is already the turned image's. */
+int blur__png_reader_orientation(const blur__png_reader *r);
 blur_error blur__png_reader_rows(blur__png_reader *r, void *first, size_t count, size_t stride);
 blur_error blur__png_reader_finish(blur__png_reader *r);
 void blur__png_reader_free(blur__png_reader *r);
@@ -290,7 +293,8 @@ blur_error blur__psd_decode(const unsigned char *bytes, size_t size,
 /* Decodes what remains of a source whose prefix was sniffed and is not PNG (PSD, stb's
  * formats). */
 blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img);
-/* Reads all rows of a PNG reader into img (shaped as the reader says), then to IEND. */
+/* Reads all rows of a PNG reader into img (shaped as the reader says), then to IEND, then
+ * turns img by the file's EXIF orientation. */
 blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img);
 
 /* Converts an image to another depth into a new image (blur_image_free). */
@@ -298,9 +302,11 @@ blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_ima
 
 /* ---- exif.c ---- */
 
-/* The orientation (1..8) in an EXIF block ("Exif\0\0", then TIFF: a JPEG's APP1 segment);
- * 1 when it has none, or the block is not EXIF. */
-int blur__exif_orientation(const unsigned char *block, size_t size);
+/* The orientation (1..8) in an EXIF block (a TIFF structure, either byte order); 1 when it has
+ * none or the block is not one. Every offset is checked against size. */
+int blur__exif_orientation(const unsigned char *tiff, size_t size);
+/* Whether an orientation swaps width and height (5..8). */
+bool blur__orientation_transposes(int orientation);
 /* Turns and mirrors img as EXIF orientation 2..8 says, for display (1 and other values leave it
  * as it is); a transposing orientation swaps width and height. Errors: BLUR_ERR_NOMEM, img
  * unchanged. */

@@ -120,7 +120,7 @@ static int exif_orientation(const unsigned char *b, size_t n)
     const unsigned char *s;
     while (next_segment(b, n, &at, &marker, &s, &length))
         if (marker == 0xe1 && length >= 6 && memcmp(s, "Exif\0\0", 6) == 0)
-            return blur__exif_orientation(s, length);
+            return blur__exif_orientation(s + 6, length - 6);
     return 1;
 }
 

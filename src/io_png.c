@@ -90,6 +90,7 @@ struct blur__png_reader {
     png_context ctx;
     blur_image shape; /* width, height, channels, depth, stride; no data */
     bool interlaced;
+    int orientation; /* from an eXIf chunk before the image data; 1 without one */
 };
 
 /* Every function that calls into libpng sets its own landing point: libpng longjmps to the
@@ -113,9 +114,17 @@ static blur_error reader_start(blur__png_reader *r, const blur_read_options *opt
      * before reading a byte of it: a 1 kB file declaring a 1.5 GB iTXt had libpng clear 1.5 GB
      * (tests/crashers/png-itxt-1.5gb-length.png). As unknown chunks they are skipped in small
      * reads instead. */
-    static const png_byte unused_chunks[] = "tEXt\0zTXt\0iTXt\0sPLT\0pCAL\0sCAL\0eXIf\0";
-    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, 7);
+    static const png_byte unused_chunks[] = "tEXt\0zTXt\0iTXt\0sPLT\0pCAL\0sCAL\0";
+    png_set_keep_unknown_chunks(r->png, PNG_HANDLE_CHUNK_NEVER, unused_chunks, 6);
     png_read_info(r->png, r->info);
+    /* eXIf is read (at most PNG_CHUNK_MALLOC_MAX, as every chunk) for its orientation, as
+     * OpenCV's imread and browsers turn the image by it; one after the image data is too late
+     * for them and for us. */
+    png_bytep exif;
+    png_uint_32 exif_size;
+    r->orientation = png_get_eXIf_1(r->png, r->info, &exif_size, &exif)
+                         ? blur__exif_orientation(exif, exif_size)
+                         : 1;
 
     png_uint_32 width = png_get_image_width(r->png, r->info);
     png_uint_32 height = png_get_image_height(r->png, r->info);
@@ -136,7 +145,14 @@ static blur_error reader_start(blur__png_reader *r, const blur_read_options *opt
         return BLUR_ERR_OVERFLOW;
     if (stride != png_get_rowbytes(r->png, r->info)) return BLUR_ERR_UNSUPPORTED;
     r->shape = (blur_image){width, height, channels, depth, stride, NULL};
-    if (meta) read_meta(r->png, r->info, meta);
+    if (meta) {
+        read_meta(r->png, r->info, meta);
+        if (blur__orientation_transposes(r->orientation)) { /* meta describes the turned image */
+            uint32_t phys_x = meta->phys_x;
+            meta->phys_x = meta->phys_y;
+            meta->phys_y = phys_x;
+        }
+    }
     return BLUR_OK;
 }
 
@@ -161,6 +177,8 @@ blur_error blur__png_reader_open(blur__source *src, const blur_read_options *opt
 const blur_image *blur__png_reader_shape(const blur__png_reader *r) { return &r->shape; }
 
 bool blur__png_reader_interlaced(const blur__png_reader *r) { return r->interlaced; }
+
+int blur__png_reader_orientation(const blur__png_reader *r) { return r->orientation; }
 
 blur_error blur__png_reader_rows(blur__png_reader *r, void *first, size_t count, size_t stride)
 {
@@ -216,7 +234,8 @@ blur_error blur__png_decode(blur__source *src, const blur_read_options *opt, blu
 blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img)
 {
     blur_error err = reader_image(r, img);
-    return err ? err : blur__png_reader_finish(r);
+    if (!err) err = blur__png_reader_finish(r);
+    return err ? err : blur__image_orient(img, r->orientation);
 }
 
 static void write_bytes(png_structp png, png_bytep data, size_t length)

@@ -175,6 +175,7 @@ static bool can_stream(const blur__png_reader *reader, const blur_plan *plan, co
     blur_format format;
     if (blur_format_from_path(out, &format) != BLUR_OK || format != BLUR_FORMAT_PNG) return false;
     if (blur__png_reader_interlaced(reader)) return false;
+    if (blur__png_reader_orientation(reader) != 1) return false; /* read whole, then turned */
     if (blur__plan_wants_whole(plan, blur__png_reader_shape(reader))) return false;
     /* Wrap needs the bottom rows at the top: only when the whole image fits in the ring. */
     return blur__plan_border(plan) != BLUR_BORDER_WRAP ||

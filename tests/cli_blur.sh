@@ -114,4 +114,12 @@ for ext in jpg bmp tga hdr; do
     expect_status "reads .$ext back" 0
 done
 
+# EXIF orientation 6 (stored on its side): the output is upright, 16 wide and 24 high, from a
+# JPEG and from a PNG (whose rows would otherwise stream straight through).
+for ext in jpg png; do
+    run "$BLUR" tests/fixtures/exif/orientation6.$ext "$T/upright-$ext.png" --sigma 1
+    expect_status "orientation 6 .$ext blurs" 0
+    expect_true "orientation 6 .$ext comes out upright" test "$(png_size "$T/upright-$ext.png")" = "16 24"
+done
+
 finish

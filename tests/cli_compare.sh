@@ -3,10 +3,6 @@
 . tests/clilib.sh
 F=tests/fixtures/compare
 
-# png_size FILE: "WIDTH HEIGHT" from the IHDR chunk.
-png_size() {
-    od -An -tu1 -j16 -N8 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'
-}
 is_png() {
     [ "$(od -An -c -j1 -N3 "$1" | tr -d ' ')" = "PNG" ]
 }

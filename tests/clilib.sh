@@ -38,6 +38,11 @@ expect_true() {
     if "$@"; then ok "$name"; else bad "$name"; fi
 }
 
+# png_size FILE: "WIDTH HEIGHT" from the IHDR chunk.
+png_size() {
+    od -An -tu1 -j16 -N8 "$1" | awk '{ print $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'
+}
+
 # no_temp_files DIR: no temporary file of ours is left in DIR.
 no_temp_files() {
     [ -z "$(find "$1" -maxdepth 1 -name '.*.tmp' 2>/dev/null)" ]

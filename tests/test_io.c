@@ -3,8 +3,8 @@
  * type, bit depth and interlacing, backgrounds and alpha, tRNS. And PngSuite's corrupt x*.png
  * must all be refused. Photoshop files written by ImageMagick (tests/fixtures/psd/, made by
  * tests/fixtures/make_psd_fixtures.py) decode to the PNG of their pixels. JPEGs decode to
- * OpenCV's pixels (tests/fixtures/jpeg/, make_jpeg_fixtures.py), and with EXIF orientations
- * 1-8 come out turned as OpenCV's imread shows them (tests/fixtures/exif/). */
+ * OpenCV's pixels (tests/fixtures/jpeg/, make_jpeg_fixtures.py); JPEGs and PNGs with EXIF
+ * orientations 1-8 come out turned as OpenCV's imread shows them (tests/fixtures/exif/). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -221,24 +221,25 @@ static void test_jpeg_matches_opencv(void **state)
     }
 }
 
-/* Each orientation's file is the orientation-1 file moved as orientations.txt (what OpenCV
- * does) says: displayed (x, y) is stored (y, x) if transposed, then mirrored. */
-static void test_jpeg_exif_orientation(void **state)
+/* Each orientation's file is the orientation-1 file of its kind (JPEG, PNG) moved as
+ * orientations.txt (what OpenCV does) says: displayed (x, y) is stored (y, x) if transposed,
+ * then mirrored. */
+static void test_exif_orientation(void **state)
 {
     (void)state;
     FILE *list = fopen(FIXTURES "exif/orientations.txt", "r");
     assert_non_null(list);
-    blur_image stored;
-    assert_int_equal(blur_image_read(FIXTURES "exif/orientation1.jpg", NULL, &stored, NULL),
-                     BLUR_OK);
-    assert_int_equal(stored.width, 24);
-    assert_int_equal(stored.height, 16);
     char name[64];
     int transpose, mirror_x, mirror_y, files = 0;
     while (fscanf(list, "%63s %d %d %d", name, &transpose, &mirror_x, &mirror_y) == 4) {
-        char path[256];
+        char path[256], stored_path[256];
         snprintf(path, sizeof path, FIXTURES "exif/%s", name);
-        blur_image shown;
+        snprintf(stored_path, sizeof stored_path, FIXTURES "exif/orientation1%s",
+                 strrchr(name, '.'));
+        blur_image shown, stored;
+        assert_int_equal(blur_image_read(stored_path, NULL, &stored, NULL), BLUR_OK);
+        assert_int_equal(stored.width, 24);
+        assert_int_equal(stored.height, 16);
         assert_int_equal(blur_image_read(path, NULL, &shown, NULL), BLUR_OK);
         assert_int_equal(shown.width, transpose ? stored.height : stored.width);
         assert_int_equal(shown.height, transpose ? stored.width : stored.height);
@@ -251,11 +252,11 @@ static void test_jpeg_exif_orientation(void **state)
                                     (const char *)stored.data + sy * stored.stride + sx * 3, 3);
             }
         blur_image_free(&shown);
+        blur_image_free(&stored);
         files++;
     }
     fclose(list);
-    blur_image_free(&stored);
-    assert_int_equal(files, 8);
+    assert_int_equal(files, 16);
 }
 
 int main(void)
@@ -266,7 +267,7 @@ int main(void)
         cmocka_unit_test(test_psd_matches_its_pixels),
         cmocka_unit_test(test_psd_refused),
         cmocka_unit_test(test_jpeg_matches_opencv),
-        cmocka_unit_test(test_jpeg_exif_orientation),
+        cmocka_unit_test(test_exif_orientation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
