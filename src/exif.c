@@ -21,11 +21,13 @@ int blur__exif_orientation(const unsigned char *t, size_t n)
     size_t entries = U16(t + ifd);
     for (size_t e = 0; e < entries && ifd + 2 + 12 * (e + 1) <= n; e++) {
         const unsigned char *entry = t + ifd + 2 + 12 * e;
-        /* SHORT (3), one value: it sits in the first two bytes of the value field */
-        if (U16(entry) == 0x0112 && U16(entry + 2) == 3 && U32(entry + 4) == 1) {
-            uint32_t value = U16(entry + 8);
-            return value >= 1 && value <= 8 ? (int)value : 1;
-        }
+        /* Its first value, inline in the value field: SHORT (3) as the standard says, or LONG
+         * (4) as some writers have it; OpenCV and Pillow take both, and a SHORT count other
+         * than 1 */
+        if (U16(entry) != 0x0112 || U32(entry + 4) == 0) continue;
+        uint32_t type = U16(entry + 2),
+                 value = type == 3 ? U16(entry + 8) : type == 4 ? U32(entry + 8) : 0;
+        return value >= 1 && value <= 8 ? (int)value : 1;
     }
     return 1;
 #undef U32

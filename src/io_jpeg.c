@@ -86,8 +86,9 @@ static bool next_segment(const unsigned char *b, size_t n, size_t *at, unsigned 
                          const unsigned char **payload, size_t *length)
 {
     size_t p = *at ? *at : 2; /* past SOI */
-    while (p + 1 < n && b[p] == 0xff && b[p + 1] == 0xff) p++; /* fill bytes */
-    if (p + 4 > n || b[p] != 0xff || b[p + 1] == 0xda || b[p + 1] == 0xd9) return false;
+    /* Stray bytes before a marker, and fill bytes: libjpeg skips them (with a warning) */
+    while (p + 1 < n && (b[p] != 0xff || b[p + 1] == 0xff)) p++;
+    if (p + 4 > n || b[p + 1] == 0xda || b[p + 1] == 0xd9) return false;
     size_t size = (size_t)b[p + 2] << 8 | b[p + 3];
     if (size < 2 || size > n - p - 2) return false;
     *marker = b[p + 1];
@@ -119,7 +120,7 @@ static int exif_orientation(const unsigned char *b, size_t n)
     unsigned marker;
     const unsigned char *s;
     while (next_segment(b, n, &at, &marker, &s, &length))
-        if (marker == 0xe1 && length >= 6 && memcmp(s, "Exif\0\0", 6) == 0)
+        if (marker == 0xe1 && length >= 6 && memcmp(s, "Exif\0", 5) == 0)
             return blur__exif_orientation(s + 6, length - 6);
     return 1;
 }

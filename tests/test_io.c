@@ -256,7 +256,7 @@ static void test_exif_orientation(void **state)
         files++;
     }
     fclose(list);
-    assert_int_equal(files, 16);
+    assert_int_equal(files, 18);
 }
 
 int main(void)
