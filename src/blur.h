@@ -118,11 +118,11 @@ typedef struct blur_read_options {
 
 /* Reads an image file; the format comes from its bytes, never its name: PNG through libpng
  * (every colour type and bit depth, interlaced; palettes and tRNS become alpha; 1/2/4-bit
- * become 8-bit; 16-bit stays 16-bit; turned by an eXIf orientation); JPEG through libjpeg (gray or RGB, CMYK becomes RGB;
- * turned as its EXIF orientation says, as viewers show it); BMP, TGA, GIF (first frame), PNM
- * (8 or 16-bit) and HDR (as float) through stb_image; PSD's composite image (gray or RGB, 8 or
- * 16-bit, raw or run-length; colour blended with white, as Photoshop stores it, is un-blended)
- * by our own reader. path "-" reads standard input.
+ * become 8-bit; 16-bit stays 16-bit); JPEG through libjpeg (gray or RGB, CMYK becomes RGB);
+ * BMP, TGA, GIF (first frame), PNM (8 or 16-bit) and HDR (as float) through stb_image; PSD's
+ * composite image (gray or RGB, 8 or 16-bit, raw or run-length; colour blended with white, as
+ * Photoshop stores and marks it, is un-blended) by our own reader. A JPEG or PNG is turned as
+ * its EXIF orientation says, as viewers show it. path "-" reads standard input.
  * On success *img owns new pixels (blur_image_free); meta may be NULL, else it is filled
  * (blur_image_meta_free). On failure *img and *meta are left empty.
  * Errors: BLUR_ERR_OPEN/READ (errno set), EMPTY, UNKNOWN_FORMAT, CORRUPT, TRUNCATED, TOO_LARGE,

@@ -4,9 +4,10 @@
  * tests/crashers/README), reads 16-bit run-length data as if it were 8-bit, and knows only RGB.
  *
  * Read: version 1 (PSD; PSB is refused as unsupported), grayscale or RGB, 8 or 16 bits a
- * sample, raw or run-length (PackBits) data. The colour channels and the one after them, taken
- * as alpha; further channels (spot colours, saved selections) are skipped. Layers are not read:
- * the composite is what every writer stores for other programs. */
+ * sample, raw or run-length (PackBits) data. The colour channels, and the one after them where
+ * the file says it is the composite's alpha (read_layer_section); further channels (spot
+ * colours, saved selections) are skipped. Layers are not read: the composite is what every
+ * writer stores for other programs. */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -63,36 +64,65 @@ static void set_sample(blur_image *img, size_t y, size_t i, uint32_t v)
     else row[i] = (unsigned char)v;
 }
 
-/* Photoshop stores the composite of a transparent image blended with white:
- * stored = colour * a + max * (1 - a), never below max - a. Data that does fall below was
- * written straight (ImageMagick 6 writes it so) and is kept as it is; blended data is
- * un-blended, rounded to nearest. Where a = 0 the colour is lost and stays as stored. */
-static bool blended_with_white(const blur_image *img, uint32_t max)
-{
-    const size_t step = (size_t)img->channels, samples = img->width * step;
-    for (size_t y = 0; y < img->height; y++)
-        for (size_t i = 0; i < samples; i += step) {
-            uint32_t a = sample(img, y, i + step - 1);
-            for (size_t c = 0; c + 1 < step; c++)
-                if (a != 0 && sample(img, y, i + c) < max - a) return false;
-        }
-    return true;
-}
-
+/* Photoshop stores the composite of a transparent image blended with white,
+ * stored = colour * a + max * (1 - a); this undoes it, rounded to nearest. Where a = 0 the
+ * colour is lost and stays as stored; a sample below white's share (max - a, which blending
+ * never gives) comes out 0. */
 static void unblend_white(blur_image *img)
 {
     const uint32_t max = img->depth == BLUR_U16 ? 65535 : 255;
-    if (!blended_with_white(img, max)) return;
     const size_t step = (size_t)img->channels, samples = img->width * step;
     for (size_t y = 0; y < img->height; y++)
         for (size_t i = 0; i < samples; i += step) {
             uint32_t a = sample(img, y, i + step - 1);
             if (a == 0 || a == max) continue;
             for (size_t c = 0; c + 1 < step; c++) {
-                uint64_t above_white = sample(img, y, i + c) - (max - a);
+                uint32_t stored = sample(img, y, i + c);
+                uint64_t above_white = stored > max - a ? stored - (max - a) : 0;
                 set_sample(img, y, i + c, (uint32_t)((above_white * max + a / 2) / a));
             }
         }
+}
+
+/* What the layer and mask section says of the composite's extra channels. */
+typedef struct composite_alpha {
+    bool has_layer_count;
+    int layer_count;          /* negative: the first extra channel is the composite's alpha */
+    bool merged_transparency; /* an Mtrn, Mt16 or Mt32 block: Photoshop's own word that it is,
+                               * and that the colour is blended with white */
+} composite_alpha;
+
+static int16_t signed16(const unsigned char *p) { return (int16_t)(uint16_t)be16(p); }
+
+/* Reads the layer and mask section (its `size` bytes at s): the layer information (a length,
+ * then the layer count), the global mask (a length), then tagged blocks ("8BIM" or "8B64", a
+ * key, a length, the data padded to even). 16-bit documents keep their layer information in
+ * an Lr16 block (Lr32 for 32-bit). What does not parse is left unsaid. */
+static composite_alpha read_layer_section(const unsigned char *s, size_t size)
+{
+    composite_alpha info = {false, 0, false};
+    if (size < 4) return info;
+    size_t layers = be32(s), at = 4;
+    if (layers > size - at) return info;
+    if (layers >= 2) info.has_layer_count = true, info.layer_count = signed16(s + at);
+    at += layers;
+    if (size - at < 4 || be32(s + at) > size - at - 4) return info;
+    at += 4 + be32(s + at);
+    while (size - at >= 12 && (memcmp(s + at, "8BIM", 4) == 0 || memcmp(s + at, "8B64", 4) == 0)) {
+        const unsigned char *key = s + at + 4;
+        size_t length = be32(s + at + 8);
+        at += 12;
+        if (length > size - at) break;
+        if (memcmp(key, "Mtrn", 4) == 0 || memcmp(key, "Mt16", 4) == 0 ||
+            memcmp(key, "Mt32", 4) == 0)
+            info.merged_transparency = true;
+        if ((memcmp(key, "Lr16", 4) == 0 || memcmp(key, "Lr32", 4) == 0) && length >= 2 &&
+            !info.has_layer_count)
+            info.has_layer_count = true, info.layer_count = signed16(s + at);
+        at += length + (length & 1);
+        if (at > size) break;
+    }
+    return info;
 }
 
 blur_error blur__psd_decode(const unsigned char *b, size_t n, const blur_read_options *opt,
@@ -110,18 +140,28 @@ blur_error blur__psd_decode(const unsigned char *b, size_t n, const blur_read_op
     int colours = mode == PSD_MODE_GRAY ? 1 : mode == PSD_MODE_RGB ? 3 : 0;
     if (!colours || (bits != 8 && bits != 16)) return BLUR_ERR_UNSUPPORTED;
     if (file_channels < (uint32_t)colours) return BLUR_ERR_CORRUPT;
-    const int channels = colours + (file_channels > (uint32_t)colours);
 
-    /* Three sections we skip, each a 32-bit length and its bytes: the colour mode data, the
-     * image resources, the layers and masks. */
+    /* Three sections, each a 32-bit length and its bytes: the colour mode data and the image
+     * resources, skipped; the layers and masks, read for what they say of the composite. */
     size_t at = PSD_HEADER_BYTES;
+    composite_alpha said = {false, 0, false};
     for (int section = 0; section < 3; section++) {
         if (n - at < 4) return BLUR_ERR_TRUNCATED;
         size_t length = be32(b + at);
         at += 4;
         if (length > n - at) return BLUR_ERR_TRUNCATED;
+        if (section == 2) said = read_layer_section(b + at, length);
         at += length;
     }
+    /* The first extra channel is alpha when the file says so (Photoshop's Mtrn block, or a
+     * negative layer count as the format has it); a file with no layer information and
+     * exactly one extra channel means it too (as Pillow reads it). Other extra channels are
+     * spot colours or saved selections, and are not read. */
+    const bool extra = file_channels > (uint32_t)colours;
+    const bool alpha =
+        extra && (said.merged_transparency || (said.has_layer_count && said.layer_count < 0) ||
+                  (!said.has_layer_count && file_channels == (uint32_t)colours + 1));
+    const int channels = colours + alpha;
     if (n - at < 2) return BLUR_ERR_TRUNCATED;
     uint32_t compression = be16(b + at);
     at += 2;
@@ -137,16 +177,17 @@ blur_error blur__psd_decode(const unsigned char *b, size_t n, const blur_read_op
         size_t table = (size_t)height * file_channels * 2;
         if (table > n - at) return BLUR_ERR_TRUNCATED;
         data = at + table;
-        /* Before the pixels are allocated: the rows we read must be there, and each packed
-         * row holds at least a count and a byte for every 128 bytes it unpacks to. */
+        /* Before the pixels are allocated: every row of every channel must be there (a file
+         * cut short is refused, not only where we read), and each packed row holds at least a
+         * count and a byte for every 128 bytes it unpacks to. */
         uint64_t packed_total = 0;
-        for (size_t r = 0; r < rows; r++) {
+        for (size_t r = 0; r < (size_t)height * file_channels; r++) {
             size_t packed = be16(b + at + 2 * r);
             if (packed < (row_size + 127) / 128 * 2) return BLUR_ERR_CORRUPT;
             packed_total += packed;
         }
         if (packed_total > n - data) return BLUR_ERR_TRUNCATED;
-    } else if ((uint64_t)row_size * rows > n - at) {
+    } else if ((uint64_t)row_size * height * file_channels > n - at) {
         return BLUR_ERR_TRUNCATED;
     }
 
@@ -185,6 +226,6 @@ blur_error blur__psd_decode(const unsigned char *b, size_t n, const blur_read_op
         blur_image_free(img);
         return err;
     }
-    if (channels > colours) unblend_white(img);
+    if (alpha && said.merged_transparency) unblend_white(img);
     return BLUR_OK;
 }

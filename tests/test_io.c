@@ -89,7 +89,10 @@ static void test_pngsuite_corrupt_refused(void **state)
 #define PSD FIXTURES "psd/"
 
 /* Gray and RGB, 8 and 16 bits, raw and run-length, with and without alpha; ImageMagick stores
- * colour straight, the `white` files are blended with white as Photoshop stores them. */
+ * colour straight (a flat light colour too, which could pass for blended), the `white` files
+ * are blended with white and marked so (Mtrn) as Photoshop stores them; extra channels that
+ * are not alpha (no layer information and two of them, or a positive layer count) are left
+ * out. */
 static void test_psd_matches_its_pixels(void **state)
 {
     (void)state;
@@ -101,6 +104,8 @@ static void test_psd_matches_its_pixels(void **state)
         {"graya8_raw.psd", "graya8.png"},     {"rgb16_raw.psd", "rgb16.png"},
         {"rgba16_rle.psd", "rgba16.png"},     {"rgba8_white.psd", "rgba8_white.png"},
         {"rgba16_white.psd", "rgba16_white.png"},
+        {"light8_rle.psd", "light8.png"},     {"rgb8_two_extra.psd", "rgb8.png"},
+        {"rgb8_selection.psd", "rgb8.png"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char psd_path[256], png_path[256];
@@ -154,10 +159,14 @@ static void test_psd_refused(void **state)
         assert_null(img.data);
     }
     free(bytes);
-    bytes = test_read_file(PSD "rgb16_raw.psd", &size);
-    for (size_t cut = 4; cut < size; cut++)
-        assert_int_not_equal(blur_image_decode(bytes, cut, NULL, &img, NULL), BLUR_OK);
-    free(bytes);
+    /* raw 16-bit, and a file whose last two channels are not read: cut there too, refused */
+    static const char *raw_files[] = {PSD "rgb16_raw.psd", PSD "rgb8_two_extra.psd"};
+    for (size_t f = 0; f < 2; f++) {
+        bytes = test_read_file(raw_files[f], &size);
+        for (size_t cut = 4; cut < size; cut++)
+            assert_int_not_equal(blur_image_decode(bytes, cut, NULL, &img, NULL), BLUR_OK);
+        free(bytes);
+    }
     free(copy);
 }
 
