@@ -93,7 +93,9 @@ void blur_image_free(blur_image *img);
  * stride large enough, data non-NULL. */
 blur_error blur_image_check(const blur_image *img);
 
-/* Metadata carried from a decoded PNG to an encoded one; zero means absent. */
+/* Metadata carried from a decoded image to an encoded one: a PNG's gAMA, sRGB, iCCP and pHYs,
+ * a JPEG's ICC profile; written into a PNG, and the ICC profile into a JPEG. Zero means
+ * absent. */
 typedef struct blur_image_meta {
     double gamma;            /* gAMA, as the file gamma (e.g. 0.45455); 0 = absent */
     int srgb_intent;         /* sRGB chunk rendering intent + 1; 0 = absent */

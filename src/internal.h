@@ -270,7 +270,8 @@ blur_error blur__png_writer_rows(blur__png_writer *w, const void *first, size_t 
 blur_error blur__png_writer_finish(blur__png_writer *w);
 void blur__png_writer_free(blur__png_writer *w);
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
-                            const blur_read_options *opt, blur_image *img);
+                            const blur_read_options *opt, blur_image *img,
+                            blur_image_meta *meta);
 /* Whether the first bytes of a file (at least the first few kB) may be a format stb_image
  * reads: a magic number, or a TGA header. Lets a non-image stream be refused before it is read
  * whole. */
@@ -280,19 +281,22 @@ blur_error blur__stb_encode(FILE *fp, blur_format format, const blur_image *img,
 /* io_jpeg.c: JPEG through libjpeg, turned by its EXIF orientation. */
 bool blur__jpeg_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__jpeg_decode(const unsigned char *bytes, size_t size,
-                             const blur_read_options *opt, blur_image *img);
+                             const blur_read_options *opt, blur_image *img,
+                             blur_image_meta *meta);
 /* 8-bit gray or RGB (deeper samples are scaled, alpha is dropped), opt->quality. */
 blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_options *opt);
 /* io_psd.c: the composite image of a Photoshop file (grayscale or RGB, 8 or 16-bit). */
 bool blur__psd_sniff(const unsigned char *bytes, size_t size);
 blur_error blur__psd_decode(const unsigned char *bytes, size_t size,
-                            const blur_read_options *opt, blur_image *img);
+                            const blur_read_options *opt, blur_image *img,
+                            blur_image_meta *meta);
 
 /* ---- io.c ---- */
 
-/* Decodes what remains of a source whose prefix was sniffed and is not PNG (PSD, stb's
- * formats). */
-blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img);
+/* Decodes what remains of a source whose prefix was sniffed and is not PNG (JPEG, PSD, stb's
+ * formats); meta (zeroed, or NULL) gets what the format carries (a JPEG's ICC profile). */
+blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img,
+                             blur_image_meta *meta);
 /* Reads all rows of a PNG reader into img (shaped as the reader says), then to IEND, then
  * turns img by the file's EXIF orientation. */
 blur_error blur__png_read_whole(blur__png_reader *r, blur_image *img);

@@ -85,11 +85,12 @@ const char *blur_format_extension(blur_format format)
 
 /* ---- reading ---- */
 
-/* The formats decoded from memory, in the order their first bytes are tried. */
+/* The formats decoded from memory, in the order their first bytes are tried. meta (may be
+ * NULL) is zeroed by the caller; a decoder fills what its format carries. */
 static const struct {
     bool (*sniff)(const unsigned char *bytes, size_t size);
     blur_error (*decode)(const unsigned char *bytes, size_t size, const blur_read_options *opt,
-                         blur_image *img);
+                         blur_image *img, blur_image_meta *meta);
 } memory_decoders[] = {
     {blur__jpeg_sniff, blur__jpeg_decode},
     {blur__psd_sniff, blur__psd_decode},
@@ -105,11 +106,12 @@ static size_t memory_decoder_for(const unsigned char *bytes, size_t size)
 }
 
 static blur_error decode_memory(const unsigned char *bytes, size_t size,
-                                const blur_read_options *opt, blur_image *img)
+                                const blur_read_options *opt, blur_image *img,
+                                blur_image_meta *meta)
 {
     size_t i = memory_decoder_for(bytes, size);
     if (i == MEMORY_DECODERS) return BLUR_ERR_UNKNOWN_FORMAT;
-    return memory_decoders[i].decode(bytes, size, opt, img);
+    return memory_decoders[i].decode(bytes, size, opt, img, meta);
 }
 
 /* Reads the rest of a stream after the sniffed prefix into one buffer. */
@@ -160,17 +162,18 @@ static blur_error decode_source(blur__source *src, const blur_read_options *opt,
 {
     if (blur__is_png(src->prefix, src->prefix_size))
         return blur__png_decode(src, opt, img, meta);
-    return blur__decode_rest(src, opt, img);
+    return blur__decode_rest(src, opt, img, meta);
 }
 
-blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img)
+blur_error blur__decode_rest(blur__source *src, const blur_read_options *opt, blur_image *img,
+                             blur_image_meta *meta)
 {
-    if (!src->fp) return decode_memory(src->mem, src->mem_size, opt, img);
+    if (!src->fp) return decode_memory(src->mem, src->mem_size, opt, img, meta);
     unsigned char *bytes;
     size_t size;
     blur_error err = slurp(src->fp, src->prefix, src->prefix_size, &bytes, &size);
     if (err) return err;
-    err = decode_memory(bytes, size, opt, img);
+    err = decode_memory(bytes, size, opt, img, meta);
     free(bytes);
     return err;
 }

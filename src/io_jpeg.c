@@ -11,7 +11,9 @@
 
 #include <jerror.h>
 #include <jpeglib.h>
+#include <limits.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,8 +142,17 @@ static void cmyk_to_rgb(const unsigned char *cmyk, size_t width, unsigned char *
     }
 }
 
+/* Whether an ICC profile describes colour of this many channels: its header's data colour
+ * space (bytes 16-19) is 'GRAY' for 1, 'RGB ' for 3. A CMYK file's profile does not describe
+ * the RGB we make of it. */
+static bool profile_fits(const unsigned char *icc, size_t size, int channels)
+{
+    return size >= 20 && memcmp(icc + 16, channels == 1 ? "GRAY" : "RGB ", 4) == 0;
+}
+
 blur_error blur__jpeg_decode(const unsigned char *bytes, size_t size,
-                             const blur_read_options *opt, blur_image *img)
+                             const blur_read_options *opt, blur_image *img,
+                             blur_image_meta *meta)
 {
     struct jpeg_decompress_struct cinfo;
     jpeg_failure failure;
@@ -163,6 +174,7 @@ blur_error blur__jpeg_decode(const unsigned char *bytes, size_t size,
     jpeg_create_decompress(&cinfo);
     cinfo.progress = &progress;
     jpeg_mem_src(&cinfo, bytes, (unsigned long)size);
+    if (meta) jpeg_save_markers(&cinfo, JPEG_APP0 + 2, 0xffff); /* the ICC profile's chunks */
     jpeg_read_header(&cinfo, TRUE);
     if (opt->max_pixels &&
         (uint64_t)cinfo.image_width * cinfo.image_height > opt->max_pixels)
@@ -184,6 +196,19 @@ blur_error blur__jpeg_decode(const unsigned char *bytes, size_t size,
         if (jpeg_read_scanlines(&cinfo, &into, 1) != 1)
             fail_with((j_common_ptr)&cinfo, BLUR_ERR_TRUNCATED);
         if (cmyk) cmyk_to_rgb(cmyk_row, img->width, row);
+    }
+    /* The colour profile goes to the output (PNG's iCCP, JPEG's APP2), so the colours stay
+     * what they were: a phone's Display P3 photo is not sRGB. libjpeg mallocs it. */
+    JOCTET *icc;
+    unsigned int icc_size;
+    if (meta && jpeg_read_icc_profile(&cinfo, &icc, &icc_size)) {
+        if (profile_fits(icc, icc_size, channels)) {
+            meta->icc = icc;
+            meta->icc_size = icc_size;
+            snprintf(meta->icc_name, sizeof meta->icc_name, "ICC profile");
+        } else {
+            free(icc);
+        }
     }
     jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
@@ -226,6 +251,10 @@ blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_o
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, opt->quality, TRUE);
     jpeg_start_compress(&cinfo, TRUE);
+    const blur_image_meta *meta = opt->meta;
+    if (meta && meta->icc && meta->icc_size <= UINT_MAX &&
+        profile_fits(meta->icc, meta->icc_size, colours))
+        jpeg_write_icc_profile(&cinfo, meta->icc, (unsigned int)meta->icc_size);
     const size_t step = (size_t)img->channels;
     while (cinfo.next_scanline < cinfo.image_height) {
         unsigned char *from = (unsigned char *)tight.data + cinfo.next_scanline * tight.stride;

@@ -364,6 +364,9 @@ blur_error blur__png_writer_open(FILE *fp, const blur_image *shape,
                                  w, &w->z);
     }
     w->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, on_error, on_warning);
+    /* Metadata libpng finds broken (an ICC profile from a JPEG may be anything) is left out
+     * with a warning instead of refusing the whole image. */
+    if (w->png) png_set_benign_errors(w->png, 1);
     w->info = w->png ? png_create_info_struct(w->png) : NULL;
     if (!err) err = w->info ? writer_start(w, opt) : BLUR_ERR_NOMEM;
     if (err) {

@@ -126,8 +126,9 @@ static composite_alpha read_layer_section(const unsigned char *s, size_t size)
 }
 
 blur_error blur__psd_decode(const unsigned char *b, size_t n, const blur_read_options *opt,
-                            blur_image *img)
+                            blur_image *img, blur_image_meta *meta)
 {
+    (void)meta; /* the ICC profile in the image resources is not read */
     if (n < PSD_HEADER_BYTES) return BLUR_ERR_TRUNCATED;
     if (!blur__psd_sniff(b, n)) return BLUR_ERR_UNKNOWN_FORMAT;
     uint32_t version = be16(b + 4), file_channels = be16(b + 12), height = be32(b + 14),

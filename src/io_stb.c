@@ -180,8 +180,10 @@ static int source_eof(void *context)
 }
 
 blur_error blur__stb_decode(const unsigned char *bytes, size_t size,
-                            const blur_read_options *opt, blur_image *img)
+                            const blur_read_options *opt, blur_image *img,
+                            blur_image_meta *meta)
 {
+    (void)meta; /* none of these formats carries what meta holds */
     if (size > 0x7fffffff) return BLUR_ERR_TOO_LARGE; /* stb takes an int length */
     int len = (int)size, width, height, channels;
     /* Before stbi_info, which reads the header numbers too. */

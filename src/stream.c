@@ -260,7 +260,7 @@ blur_error blur_file(const blur_plan *plan, const char *in, const char *out,
                                job.shape.depth);
         if (!err) err = blur__png_read_whole(reader, &whole);
     } else {
-        err = blur__decode_rest(&src, read, &whole);
+        err = blur__decode_rest(&src, read, &whole, &meta);
     }
     if (err) goto done;
     err = whole_image(plan, &whole, out, write, &meta, failed);

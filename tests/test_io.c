@@ -230,6 +230,67 @@ static void test_jpeg_matches_opencv(void **state)
     }
 }
 
+/* A JPEG's ICC profile (one APP2 segment, and 70000 bytes in two) is read whole, and written
+ * again into a PNG (iCCP) and a JPEG made from it; a JPEG without one has none; one libpng
+ * finds broken is left out of a PNG, which is still written. */
+static void test_jpeg_icc_profile(void **state)
+{
+    (void)state;
+    static const char *names[] = {"icc", "icc-large"};
+    for (size_t n = 0; n < 2; n++) {
+        char path[256];
+        snprintf(path, sizeof path, FIXTURES "jpeg/%s.icc", names[n]);
+        size_t size;
+        unsigned char *profile = test_read_file(path, &size);
+        snprintf(path, sizeof path, FIXTURES "jpeg/%s.jpg", names[n]);
+        blur_image img;
+        blur_image_meta meta;
+        assert_int_equal(blur_image_read(path, NULL, &img, &meta), BLUR_OK);
+        assert_int_equal(meta.icc_size, size);
+        assert_memory_equal(meta.icc, profile, size);
+        static const char *outputs[] = {"icc-out.png", "icc-out.jpg"};
+        for (size_t o = 0; o < 2; o++) {
+            char out[256];
+            snprintf(out, sizeof out, "%s/%s", test_tmpdir(), outputs[o]);
+            blur_write_options wo = BLUR_WRITE_OPTIONS_INIT;
+            wo.meta = &meta;
+            assert_int_equal(blur_image_write(out, &img, &wo), BLUR_OK);
+            blur_image back;
+            blur_image_meta back_meta;
+            assert_int_equal(blur_image_read(out, NULL, &back, &back_meta), BLUR_OK);
+            assert_int_equal(back_meta.icc_size, size);
+            assert_memory_equal(back_meta.icc, profile, size);
+            blur_image_free(&back);
+            blur_image_meta_free(&back_meta);
+        }
+        blur_image_free(&img);
+        blur_image_meta_free(&meta);
+        free(profile);
+    }
+    blur_image img;
+    blur_image_meta meta;
+    assert_int_equal(blur_image_read(FIXTURES "jpeg/baseline420.jpg", NULL, &img, &meta),
+                     BLUR_OK);
+    assert_null(meta.icc);
+    blur_image_free(&img);
+    /* a profile libpng cannot take: the PNG is written without it */
+    assert_int_equal(blur_image_read(FIXTURES "jpeg/icc-broken.jpg", NULL, &img, &meta),
+                     BLUR_OK);
+    assert_int_equal(meta.icc_size, 200);
+    char out[256];
+    snprintf(out, sizeof out, "%s/icc-broken.png", test_tmpdir());
+    blur_write_options wo = BLUR_WRITE_OPTIONS_INIT;
+    wo.meta = &meta;
+    assert_int_equal(blur_image_write(out, &img, &wo), BLUR_OK);
+    blur_image back;
+    blur_image_meta back_meta;
+    assert_int_equal(blur_image_read(out, NULL, &back, &back_meta), BLUR_OK);
+    assert_null(back_meta.icc);
+    blur_image_free(&back);
+    blur_image_free(&img);
+    blur_image_meta_free(&meta);
+}
+
 /* Each orientation's file is the orientation-1 file of its kind (JPEG, PNG) moved as
  * orientations.txt (what OpenCV does) says: displayed (x, y) is stored (y, x) if transposed,
  * then mirrored. */
@@ -276,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_psd_matches_its_pixels),
         cmocka_unit_test(test_psd_refused),
         cmocka_unit_test(test_jpeg_matches_opencv),
+        cmocka_unit_test(test_jpeg_icc_profile),
         cmocka_unit_test(test_exif_orientation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
