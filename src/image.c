@@ -71,6 +71,12 @@ blur_error blur__image_convert(const blur_image *src, blur_depth depth, blur_ima
     blur_error err = blur_image_alloc(dst, src->width, src->height, src->channels, depth);
     if (err) return err;
     size_t count = src->width * (size_t)src->channels;
+    if (src->depth == depth) { /* a copy with tight rows (through doubles: 0.3 s for 24 MP) */
+        for (size_t y = 0; y < src->height; y++)
+            memcpy((char *)dst->data + y * dst->stride, (const char *)src->data + y * src->stride,
+                   dst->stride);
+        return BLUR_OK;
+    }
     double *row = blur__alloc_array(count, sizeof *row);
     if (!row) {
         blur_image_free(dst);

@@ -223,14 +223,17 @@ blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_o
 {
     if (img->width > JPEG_MAX_DIMENSION || img->height > JPEG_MAX_DIMENSION)
         return BLUR_ERR_TOO_LARGE;
-    /* 8-bit samples, and tight rows without alpha: JPEG has none */
-    blur_image tight = {0};
-    blur_error err = blur__image_convert(img, BLUR_U8, &tight);
-    if (err) return err;
+    /* 8-bit samples (deeper ones converted), and rows without alpha: JPEG has none */
+    blur_image converted = {0};
+    if (img->depth != BLUR_U8) {
+        blur_error err = blur__image_convert(img, BLUR_U8, &converted);
+        if (err) return err;
+    }
+    const blur_image *eight = img->depth == BLUR_U8 ? img : &converted;
     const int colours = img->channels >= 3 ? 3 : 1;
     unsigned char *volatile row = blur__alloc_array(img->width, (size_t)colours);
     if (!row) {
-        blur_image_free(&tight);
+        blur_image_free(&converted);
         return BLUR_ERR_NOMEM;
     }
     struct jpeg_compress_struct cinfo;
@@ -239,7 +242,7 @@ blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_o
     if (setjmp(failure.jump)) {
         jpeg_destroy_compress(&cinfo);
         free(row);
-        blur_image_free(&tight);
+        blur_image_free(&converted);
         return failure.err;
     }
     jpeg_create_compress(&cinfo);
@@ -257,7 +260,7 @@ blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_o
         jpeg_write_icc_profile(&cinfo, meta->icc, (unsigned int)meta->icc_size);
     const size_t step = (size_t)img->channels;
     while (cinfo.next_scanline < cinfo.image_height) {
-        unsigned char *from = (unsigned char *)tight.data + cinfo.next_scanline * tight.stride;
+        unsigned char *from = (unsigned char *)eight->data + cinfo.next_scanline * eight->stride;
         JSAMPROW rows[1] = {from};
         if (step != (size_t)colours) { /* alpha to drop */
             for (size_t x = 0; x < img->width; x++)
@@ -269,6 +272,6 @@ blur_error blur__jpeg_encode(FILE *fp, const blur_image *img, const blur_write_o
     jpeg_finish_compress(&cinfo);
     jpeg_destroy_compress(&cinfo);
     free(row);
-    blur_image_free(&tight);
+    blur_image_free(&converted);
     return BLUR_OK;
 }
