@@ -94,10 +94,16 @@ typedef struct composite_alpha {
 
 static int16_t signed16(const unsigned char *p) { return (int16_t)(uint16_t)be16(p); }
 
+static bool block_signature(const unsigned char *p)
+{
+    return memcmp(p, "8BIM", 4) == 0 || memcmp(p, "8B64", 4) == 0;
+}
+
 /* Reads the layer and mask section (its `size` bytes at s): the layer information (a length,
  * then the layer count), the global mask (a length), then tagged blocks ("8BIM" or "8B64", a
- * key, a length, the data padded to even). 16-bit documents keep their layer information in
- * an Lr16 block (Lr32 for 32-bit). What does not parse is left unsaid. */
+ * key, a length, the data padded to even; some writers pad to 4, so a signature 2 bytes on
+ * is taken too). 16-bit documents keep their layer information in an Lr16 block (Lr32 for
+ * 32-bit). What does not parse is left unsaid. */
 static composite_alpha read_layer_section(const unsigned char *s, size_t size)
 {
     composite_alpha info = {false, 0, false};
@@ -108,7 +114,9 @@ static composite_alpha read_layer_section(const unsigned char *s, size_t size)
     at += layers;
     if (size - at < 4 || be32(s + at) > size - at - 4) return info;
     at += 4 + be32(s + at);
-    while (size - at >= 12 && (memcmp(s + at, "8BIM", 4) == 0 || memcmp(s + at, "8B64", 4) == 0)) {
+    while (size - at >= 12) {
+        if (!block_signature(s + at) && size - at >= 14 && block_signature(s + at + 2)) at += 2;
+        if (!block_signature(s + at)) break;
         const unsigned char *key = s + at + 4;
         size_t length = be32(s + at + 8);
         at += 12;
